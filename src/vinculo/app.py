@@ -1,0 +1,135 @@
+"""The ASGI application: Litestar routes under `/api/`, wrapped for request ids and paths."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import structlog
+from litestar import Litestar, Request, Router, get
+from litestar.enums import ScopeType
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from vinculo import __version__
+from vinculo.clock import Clock
+from vinculo.config import Settings
+from vinculo.connectors.sandbox import SandboxConnector
+from vinculo.context import AppContext
+from vinculo.db.engine import Database
+from vinculo.institutions.router import InstitutionsController
+from vinculo.links.router import LinksController
+from vinculo.security.keys import load_master_key, pepper_from
+from vinculo.security.vault import Vault
+from vinculo.tenants.service import Authenticator
+from vinculo.wire.auth import require_api_key
+from vinculo.wire.handlers import EXCEPTION_HANDLERS
+from vinculo.wire.request_id import SCOPE_KEY, new_request_id
+
+logger = structlog.get_logger(__name__)
+
+_REPEATED_SLASHES = re.compile(r"/{2,}")
+
+
+@get("/", summary="Check the secret keys and list the API's resources")
+async def api_root(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """What Belvo's SDKs call to log in: any 2xx means the keys are valid."""
+    base = str(request.base_url).rstrip("/") + "/api"
+    return {
+        "institutions": f"{base}/institutions/",
+        "links": f"{base}/links/",
+    }
+
+
+def build_context(settings: Settings, *, clock: Clock | None = None) -> AppContext:
+    """Create the process-wide collaborators from settings."""
+    master_key = load_master_key(settings)
+    pepper = pepper_from(settings, master_key)
+    return AppContext(
+        settings=settings,
+        database=Database(settings.resolved_database_url),
+        clock=clock or Clock(),
+        vault=Vault(master_key),
+        pepper=pepper,
+        authenticator=Authenticator(pepper=pepper, cache_seconds=settings.api_key_cache_seconds),
+        connector=SandboxConnector(slow_login_seconds=settings.sandbox_slow_login_seconds),
+    )
+
+
+def create_litestar(context: AppContext) -> Litestar:
+    api = Router(
+        path="/api",
+        route_handlers=[api_root, InstitutionsController, LinksController],
+        guards=[require_api_key],
+        security=[{"basicAuth": []}],
+    )
+    openapi = OpenAPIConfig(
+        title="Vínculo",
+        version=__version__,
+        description="A self-hosted server that speaks the Belvo aggregation API.",
+        path="/docs",
+        render_plugins=[ScalarRenderPlugin()],
+        components=Components(
+            security_schemes={
+                "basicAuth": SecurityScheme(
+                    type="http",
+                    scheme="basic",
+                    description="Secret key id as the user name, secret password as password.",
+                )
+            }
+        ),
+    )
+    app = Litestar(
+        route_handlers=[api],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi,
+        on_shutdown=[context.database.close],
+        debug=False,
+        logging_config=None,
+    )
+    app.state.context = context
+    return app
+
+
+class VinculoApp:
+    """Outer ASGI layer: a request id on every response and log line, and tolerant paths.
+
+    It runs before routing, so even a 404 for an unknown URL carries the request id. Repeated
+    slashes are collapsed because an SDK given a base URL ending in `/` requests `//api/...`.
+    """
+
+    def __init__(self, litestar: Litestar, context: AppContext) -> None:
+        self.litestar = litestar
+        self.context = context
+        self._app: ASGIApp = litestar
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self._app(scope, receive, send)
+            return
+        request_id = new_request_id()
+        scope[SCOPE_KEY] = request_id  # type: ignore[literal-required]
+        path = scope["path"]
+        if "//" in path:
+            scope["path"] = _REPEATED_SLASHES.sub("/", path)
+            scope["raw_path"] = scope["path"].encode()
+        header = (b"x-request-id", request_id.encode())
+
+        async def send_with_request_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self._app(scope, receive, send_with_request_id)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> VinculoApp:
+    settings = settings or Settings()
+    context = build_context(settings, clock=clock)
+    return VinculoApp(create_litestar(context), context)

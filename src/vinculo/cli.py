@@ -1,0 +1,189 @@
+"""The `vinculo` command: serve, migrate, and manage API keys."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from vinculo.clock import Clock
+from vinculo.config import Settings
+from vinculo.db.engine import Database
+from vinculo.db.migrate import upgrade
+from vinculo.logging import configure_logging
+from vinculo.security.keys import load_master_key, pepper_from
+from vinculo.tenants import service as tenants
+
+cli = typer.Typer(help="Vínculo: a self-hosted server that speaks the Belvo aggregation API.")
+keys_cli = typer.Typer(help="Create, list and revoke API secret keys.")
+cli.add_typer(keys_cli, name="keys")
+console = Console()
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings)
+    return settings
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply database migrations to the configured database."""
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    console.print("Database is up to date.")
+
+
+async def _ensure_sandbox_key(settings: Settings) -> tenants.NewApiKey | None:
+    """On an empty database in sandbox mode, create the sandbox tenant and its key."""
+    if not settings.is_sandbox:
+        return None
+    database = Database(settings.resolved_database_url)
+    try:
+        pepper = pepper_from(settings, load_master_key(settings))
+        async with database.unit_of_work() as uow:
+            if await tenants.has_any_tenant(uow):
+                return None
+            password = settings.sandbox_secret_password
+            return await tenants.create_api_key(
+                uow,
+                pepper=pepper,
+                clock=Clock(),
+                tenant_name=tenants.SANDBOX_TENANT,
+                label="created on first start",
+                secret_id=settings.sandbox_secret_id,
+                secret_password=password.get_secret_value() if password else None,
+            )
+    finally:
+        database.close()
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port to listen on.")] = None,
+) -> None:
+    """Migrate the database, then serve the API (SQLite and sandbox institutions by default)."""
+    import uvicorn
+
+    from vinculo.app import create_app
+
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    new_key = asyncio.run(_ensure_sandbox_key(settings))
+    bind_host = host or settings.host
+    bind_port = settings.port if port is None else port
+    if new_key is not None:
+        console.print("[bold]Sandbox API key[/bold] (printed once; keep it):")
+        console.print(f"  secret id:       {new_key.secret_id}")
+        console.print(f"  secret password: {new_key.secret_password}")
+        console.print(
+            f"  Python SDK:      Client({new_key.secret_id!r}, '<password>', "
+            f"'http://{bind_host}:{bind_port}')"
+        )
+    uvicorn.run(
+        create_app(settings),
+        host=bind_host,
+        port=bind_port,
+        access_log=False,
+        log_config=None,
+        server_header=False,
+    )
+
+
+@keys_cli.command("create")
+def keys_create(
+    tenant: Annotated[str, typer.Option(help="Tenant that owns the key; created if new.")] = (
+        tenants.SANDBOX_TENANT
+    ),
+    label: Annotated[str | None, typer.Option(help="A note to tell keys apart.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the key as JSON.")] = False,
+) -> None:
+    """Create a secret key and print its id and password once."""
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+
+    async def create() -> tenants.NewApiKey:
+        database = Database(settings.resolved_database_url)
+        try:
+            pepper = pepper_from(settings, load_master_key(settings))
+            async with database.unit_of_work() as uow:
+                return await tenants.create_api_key(
+                    uow, pepper=pepper, clock=Clock(), tenant_name=tenant, label=label
+                )
+        finally:
+            database.close()
+
+    key = asyncio.run(create())
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "tenant": key.tenant_name,
+                    "tenant_id": key.tenant_id,
+                    "secret_id": key.secret_id,
+                    "secret_password": key.secret_password,
+                }
+            )
+        )
+        return
+    console.print(f"tenant:          {key.tenant_name}")
+    console.print(f"secret id:       {key.secret_id}")
+    console.print(f"secret password: {key.secret_password}")
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """List secret keys (ids only; passwords are never stored)."""
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+
+    async def load() -> list[tuple[str, str, str, str, str]]:
+        database = Database(settings.resolved_database_url)
+        try:
+            async with database.unit_of_work() as uow:
+                rows = await tenants.list_api_keys(uow)
+        finally:
+            database.close()
+        return [
+            (
+                row.secret_id,
+                row.tenant_name,
+                row.label or "",
+                row.created_at.isoformat(),
+                "revoked" if row.revoked_at else "active",
+            )
+            for row in rows
+        ]
+
+    table = Table("secret id", "tenant", "label", "created at", "state")
+    for row in asyncio.run(load()):
+        table.add_row(*row)
+    console.print(table)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(secret_id: Annotated[str, typer.Argument(help="Secret key id to revoke.")]) -> None:
+    """Revoke a secret key; requests with it fail from then on."""
+    settings = _settings()
+
+    async def revoke() -> bool:
+        database = Database(settings.resolved_database_url)
+        try:
+            async with database.unit_of_work() as uow:
+                return await tenants.revoke_api_key(uow, secret_id, Clock())
+        finally:
+            database.close()
+
+    if not asyncio.run(revoke()):
+        console.print(f"No active key with id {secret_id}.")
+        raise typer.Exit(code=1)
+    console.print(f"Revoked {secret_id}.")
+
+
+def main() -> None:
+    cli()

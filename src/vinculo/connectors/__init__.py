@@ -1,0 +1,1 @@
+"""Institution connectors: the interface and the sandbox implementation."""

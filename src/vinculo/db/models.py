@@ -1,0 +1,126 @@
+"""Tables. Every row that belongs to a customer carries `tenant_id`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from vinculo.db.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Tenant(Base):
+    """A customer of the server; every API key, link and datum belongs to exactly one."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiKey(Base):
+    """A secret key pair; only an HMAC of the password is stored."""
+
+    __tablename__ = "api_keys"
+
+    secret_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    principal_id: Mapped[str] = mapped_column(String(36))
+    secret_digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    label: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Link(Base):
+    """An end user's login at one institution."""
+
+    __tablename__ = "links"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "institution_user_id"),
+        Index(None, "tenant_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    institution: Mapped[str] = mapped_column(String(64))
+    access_mode: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    refresh_rate: Mapped[str | None] = mapped_column(String(8))
+    created_by: Mapped[str] = mapped_column(String(36))
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    institution_user_id: Mapped[str] = mapped_column(String(44))
+    credentials_storage: Mapped[str] = mapped_column(String(8))
+    stale_in: Mapped[str | None] = mapped_column(String(8))
+    fetch_resources: Mapped[list[str]] = mapped_column(JSON)
+    fetch_historical: Mapped[bool] = mapped_column(Boolean)
+    last_accessed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    credentials_expire_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # While set and in the future, a login on this link is running in some process.
+    login_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LinkCredentials(Base):
+    """A link's credentials, sealed with the link's data key (see `security.vault`)."""
+
+    __tablename__ = "link_credentials"
+
+    link_id: Mapped[str] = mapped_column(
+        ForeignKey("links.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[str] = mapped_column(String(36))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    # Set when the client sealed the credentials a second time with its `encryption_key`.
+    client_key_salt: Mapped[bytes | None] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MfaSession(Base):
+    """An open MFA challenge (a 428 answer) and the sealed state needed to resume it."""
+
+    __tablename__ = "mfa_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(36))
+    link_id: Mapped[str] = mapped_column(ForeignKey("links.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    client_key_salt: Mapped[bytes | None] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Core tables for the repositories' statements, typed as `Table` for the type checker.
+tenants = cast(Table, Tenant.__table__)
+api_keys = cast(Table, ApiKey.__table__)
+links = cast(Table, Link.__table__)
+link_credentials = cast(Table, LinkCredentials.__table__)
+mfa_sessions = cast(Table, MfaSession.__table__)

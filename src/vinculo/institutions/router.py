@@ -1,0 +1,37 @@
+"""HTTP routes of `/api/institutions/`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.params import FromPath
+
+from vinculo.institutions import service
+from vinculo.institutions.schemas import Institution
+from vinculo.wire.auth import context_of
+from vinculo.wire.query import Page, build_page, page_request, shape_of
+
+
+class InstitutionsController(Controller):
+    path = "/institutions"
+    tags = ["Institutions"]  # noqa: RUF012  (Litestar declares it as an instance attribute)
+
+    @get("/", summary="List institutions")
+    async def list_institutions(self, request: Request[Any, Any, Any]) -> Page[Institution]:
+        query = request.query_params
+        page = page_request(query)
+        shape = shape_of(query)
+        matching = service.filter_institutions(query)
+        results: list[Any] = [
+            shape.apply(item) for item in matching[page.offset : page.offset + page.size]
+        ]
+        public_url = context_of(request).settings.public_url
+        return build_page(str(request.url), page, len(matching), results, public_url)
+
+    @get("/{institution_id:str}", summary="Get an institution's details")
+    async def get_institution(
+        self, request: Request[Any, Any, Any], institution_id: FromPath[str]
+    ) -> Institution:
+        institution = service.get_institution(institution_id)
+        return shape_of(request.query_params).apply(institution)  # type: ignore[no-any-return]

@@ -1,0 +1,81 @@
+"""Institution look-ups and list filters over the catalogue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vinculo.institutions import catalogue
+from vinculo.institutions.schemas import Institution
+from vinculo.wire.errors import InvalidValue, NotFound
+from vinculo.wire.query import split_values
+
+STATUSES = ("healthy", "down")
+TYPES = ("bank", "fiscal", "employment")
+
+
+def get_institution(raw_id: str) -> Institution:
+    """Return the institution with integer id `raw_id`; anything else is a 404."""
+    if not raw_id.isdigit():
+        raise NotFound()
+    institution = catalogue.find_by_id(int(raw_id))
+    if institution is None:
+        raise NotFound()
+    return institution
+
+
+def _choices(multi_query: Any, key: str, allowed: tuple[str, ...]) -> set[str] | None:
+    values = split_values(multi_query.getall(key, []))
+    if not values:
+        return None
+    for value in values:
+        if value not in allowed:
+            raise InvalidValue(
+                f"Select a valid choice. {value} is not one of the available choices.", field=key
+            )
+    return set(values)
+
+
+def _values(multi_query: Any, key: str) -> set[str] | None:
+    values = split_values(multi_query.getall(key, []))
+    return set(values) if values else None
+
+
+def filter_institutions(multi_query: Any) -> list[Institution]:
+    """Apply Belvo's institution filters (country, name, type, status, resources, website)."""
+    countries = {
+        code.upper()
+        for code in (_values(multi_query, "country_code") or set())
+        | (_values(multi_query, "country_code__in") or set())
+    }
+    names = (_values(multi_query, "name") or set()) | (_values(multi_query, "name__in") or set())
+    types = _union(_choices(multi_query, "type", TYPES), _choices(multi_query, "type__in", TYPES))
+    statuses = _union(
+        _choices(multi_query, "status", STATUSES),
+        _choices(multi_query, "status__in", STATUSES),
+    )
+    required_resources = _values(multi_query, "resources__allin") or set()
+    display_name = multi_query.get("display_name")
+    website = multi_query.get("website")
+
+    def matches(institution: Institution) -> bool:
+        if countries and not countries & {code.upper() for code in institution.country_codes}:
+            return False
+        if names and institution.name not in names:
+            return False
+        if types and institution.type not in types:
+            return False
+        if statuses and institution.status not in statuses:
+            return False
+        if not required_resources <= set(institution.resources):
+            return False
+        if display_name and display_name.lower() not in institution.display_name.lower():
+            return False
+        return not (website and institution.website != website)
+
+    return [institution for institution in catalogue.SANDBOX_INSTITUTIONS if matches(institution)]
+
+
+def _union(first: set[str] | None, second: set[str] | None) -> set[str] | None:
+    if first is None and second is None:
+        return None
+    return (first or set()) | (second or set())

@@ -1,0 +1,325 @@
+"""Logins on existing links: shared steps, credential updates (PUT) and MFA resumption.
+
+A login talks to the institution, which may take seconds, so no database transaction is held
+open across it. A login on an existing link runs in three short units of work: take the link's
+login lease, call the connector, then store the outcome and release the lease. A failed login
+stores nothing but the lease release.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any, NoReturn
+
+import structlog
+from msgspec import UNSET
+
+from vinculo.connectors.base import Challenge, Credentials, LoginFailed
+from vinculo.context import AppContext
+from vinculo.db.engine import UnitOfWork
+from vinculo.institutions.schemas import Institution
+from vinculo.links import repository
+from vinculo.links.credentials import (
+    SessionState,
+    open_credentials,
+    open_session,
+    seal_credentials,
+    seal_session,
+)
+from vinculo.links.forms import (
+    RECURRENT_ENCRYPTION_KEY,
+    check_certificate_pair,
+    find_institution,
+    form_errors,
+    unset_to_none,
+    used_fields,
+)
+from vinculo.links.schemas import (
+    Link,
+    LinkResumeRequest,
+    LinkUpdateRequest,
+    TokenGenerationDataOut,
+)
+from vinculo.links.service import get_link, parse_link_id
+from vinculo.links.status import LinkEvent, LinkStatus, next_status
+from vinculo.security.vault import Sealed
+from vinculo.tenants.service import Principal
+from vinculo.wire.errors import (
+    InvalidValue,
+    NotFound,
+    SessionExpired,
+    TokenRequired,
+    TooManySessions,
+    ValidationError,
+    ValidationFailed,
+    error_for_code,
+)
+
+logger = structlog.get_logger(__name__)
+
+# Belvo keeps the credentials of a `nostore` link only while an MFA session is open, 15 minutes
+# at most.
+NOSTORE_SESSION_LIMIT = timedelta(minutes=15)
+
+
+def raise_login_failure(outcome: LoginFailed) -> NoReturn:
+    raise error_for_code(outcome.code, outcome.message, outcome.status)
+
+
+def storage_expiry(storage: str, created_at: datetime) -> datetime | None:
+    if storage.endswith("d") and storage != "nostore":
+        return created_at + timedelta(days=int(storage[:-1]))
+    return None
+
+
+def session_lifetime(context: AppContext, storage: str) -> timedelta:
+    lifetime = timedelta(seconds=context.settings.mfa_session_seconds)
+    if storage == "nostore":
+        lifetime = min(lifetime, NOSTORE_SESSION_LIMIT)
+    return lifetime
+
+
+async def store_credentials(
+    context: AppContext,
+    uow: UnitOfWork,
+    tenant_id: str,
+    link_id: str,
+    storage: str,
+    credentials: Credentials,
+    encryption_key: str | None,
+    now: datetime,
+) -> None:
+    if storage == "nostore":
+        return
+    sealed = seal_credentials(
+        context.vault,
+        credentials,
+        tenant_id=tenant_id,
+        link_id=link_id,
+        encryption_key=encryption_key,
+    )
+    await repository.save_credentials(uow, tenant_id, link_id, sealed, now)
+
+
+async def start_session(
+    context: AppContext,
+    uow: UnitOfWork,
+    tenant_id: str,
+    link_id: str,
+    *,
+    purpose: str,
+    state: SessionState,
+    lifetime: timedelta,
+    outcome: Challenge,
+) -> TokenRequired:
+    """Store an MFA session and return the 428 error that tells the client how to resume."""
+    session_id = uuid.uuid4().hex
+    now = context.clock.now()
+    sealed = seal_session(context.vault, state, tenant_id=tenant_id, session_id=session_id)
+    await repository.insert_session(
+        uow,
+        session_id=session_id,
+        tenant_id=tenant_id,
+        link_id=link_id,
+        purpose=purpose,
+        sealed=sealed,
+        expires_at=now + lifetime,
+        now=now,
+    )
+    data = outcome.token_generation_data
+    token_data = TokenGenerationDataOut(
+        instructions=data.instructions,
+        type=data.type,
+        value=data.value,
+        expects_user_input=data.expects_user_input,
+    )
+    return TokenRequired(
+        session=session_id,
+        expiry=int(lifetime.total_seconds()),
+        link=link_id,
+        token_generation_data=token_data,
+    )
+
+
+class LoginLease:
+    """The right to run the one login a link may have at a time (`too_many_sessions`)."""
+
+    def __init__(self, context: AppContext, tenant_id: str, link_id: str) -> None:
+        self._context = context
+        self._tenant_id = tenant_id
+        self._link_id = link_id
+
+    async def __aenter__(self) -> LoginLease:
+        now = self._context.clock.now()
+        until = now + timedelta(seconds=self._context.settings.login_lease_seconds)
+        async with self._context.database.unit_of_work() as uow:
+            taken = await repository.take_login_lease(
+                uow, self._tenant_id, self._link_id, now=now, until=until
+            )
+        if not taken:
+            logger.info("link.login_rejected_busy", link_id=self._link_id)
+            raise TooManySessions()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        async with self._context.database.unit_of_work() as uow:
+            await repository.release_login_lease(uow, self._tenant_id, self._link_id)
+
+
+def _merge_update(
+    institution: Institution, stored: Credentials, body: LinkUpdateRequest
+) -> Credentials:
+    """Apply the PUT body to the stored credentials, keeping only fields the form uses."""
+    submitted = {
+        "password": unset_to_none(body.password),
+        "password2": unset_to_none(body.password2),
+        "username_type": unset_to_none(body.username_type),
+        "certificate": unset_to_none(body.certificate),
+        "private_key": unset_to_none(body.private_key),
+    }
+    errors = form_errors(institution, submitted, require_all=False)
+    if errors:
+        raise ValidationFailed(errors)
+    check_certificate_pair(submitted["certificate"], submitted["private_key"])
+    wanted = used_fields(institution)
+    changes = {
+        name: value for name, value in submitted.items() if value is not None and name in wanted
+    }
+    return replace(stored, **changes)
+
+
+async def update_credentials(
+    context: AppContext, principal: Principal, link_id: str, body: LinkUpdateRequest
+) -> Link:
+    """Log in again with new credentials (or a token); 200 with the link, or a 428."""
+    tenant_id = principal.tenant_id
+    link_id = parse_link_id(link_id)
+    encryption_key = unset_to_none(body.encryption_key)
+    async with context.database.unit_of_work() as uow:
+        row = await repository.get_link(uow, tenant_id, link_id)
+        if row is None:
+            raise NotFound()
+        sealed = await repository.get_credentials(uow, tenant_id, link_id)
+    institution = find_institution(row.institution)
+    if row.access_mode == "recurrent" and encryption_key is not None:
+        raise InvalidValue(RECURRENT_ENCRYPTION_KEY, field="encryption_key")
+    if sealed is None:
+        raise ValidationError("This link keeps no credentials to update; register the link again.")
+    stored = open_credentials(
+        context.vault,
+        sealed,
+        tenant_id=tenant_id,
+        link_id=link_id,
+        encryption_key=encryption_key,
+    )
+    credentials = _merge_update(institution, stored, body)
+
+    async with LoginLease(context, tenant_id, link_id):
+        outcome = await context.connector.login(
+            institution.name, credentials, token=unset_to_none(body.token)
+        )
+        if isinstance(outcome, LoginFailed):
+            logger.info("link.update_failed", link_id=link_id, code=outcome.code)
+            raise_login_failure(outcome)
+        state = SessionState(credentials, {}, encryption_key)
+        async with context.database.unit_of_work() as uow:
+            if isinstance(outcome, Challenge):
+                challenge = await start_session(
+                    context,
+                    uow,
+                    tenant_id,
+                    link_id,
+                    purpose="update",
+                    state=state.with_connector_state(outcome.state),
+                    lifetime=session_lifetime(context, row.credentials_storage),
+                    outcome=outcome,
+                )
+            else:
+                await _finish_login(context, uow, tenant_id, row, state)
+    if isinstance(outcome, Challenge):
+        logger.info("link.token_required", link_id=link_id, tenant_id=tenant_id)
+        raise challenge
+    async with context.database.unit_of_work() as uow:
+        return await get_link(uow, principal, link_id)
+
+
+async def _finish_login(
+    context: AppContext, uow: UnitOfWork, tenant_id: str, row: Any, state: SessionState
+) -> None:
+    """Store a successful login: credentials, `valid` status, access time; close sessions."""
+    now = context.clock.now()
+    status = next_status(LinkStatus(row.status), LinkEvent.LOGIN_SUCCEEDED)
+    await store_credentials(
+        context,
+        uow,
+        tenant_id,
+        row.id,
+        row.credentials_storage,
+        state.credentials,
+        state.encryption_key,
+        now,
+    )
+    await repository.update_link(
+        uow, tenant_id, row.id, status=status.value, last_accessed_at=now, updated_at=now
+    )
+    await repository.delete_link_sessions(uow, tenant_id, row.id)
+    logger.info("link.login_succeeded", link_id=row.id, tenant_id=tenant_id)
+
+
+async def resume(context: AppContext, principal: Principal, body: LinkResumeRequest) -> Link:
+    """Answer an MFA challenge (`PATCH /api/links/`); `link` is optional and checked if sent."""
+    tenant_id = principal.tenant_id
+    async with context.database.unit_of_work() as uow:
+        session = await repository.get_session(uow, tenant_id, body.session)
+        if session is None:
+            raise SessionExpired()
+        if body.link is not UNSET and _same_id(body.link) != session.link_id:
+            raise InvalidValue("The session does not belong to this link.", field="link")
+        if session.expires_at <= context.clock.now():
+            await repository.delete_session(uow, tenant_id, session.id)
+            logger.info("link.session_expired", link_id=session.link_id, session=session.id)
+            raise SessionExpired()
+        row = await repository.get_link(uow, tenant_id, session.link_id)
+    assert row is not None, "sessions are deleted with their link"
+    sealed = Sealed(session.wrapped_key, session.ciphertext, session.client_key_salt)
+    state = open_session(context.vault, sealed, tenant_id=tenant_id, session_id=session.id)
+    institution = find_institution(row.institution)
+
+    async with LoginLease(context, tenant_id, row.id):
+        outcome = await context.connector.resume(
+            institution.name, state.credentials, state.connector_state, unset_to_none(body.token)
+        )
+        if isinstance(outcome, LoginFailed):
+            # The session stays usable until it expires, so the user can try another token.
+            logger.info("link.resume_failed", link_id=row.id, code=outcome.code)
+            raise_login_failure(outcome)
+        async with context.database.unit_of_work() as uow:
+            await repository.delete_session(uow, tenant_id, session.id)
+            if isinstance(outcome, Challenge):
+                if session.purpose == "register":
+                    next_status(LinkStatus(row.status), LinkEvent.REGISTRATION_CHALLENGED)
+                challenge = await start_session(
+                    context,
+                    uow,
+                    tenant_id,
+                    row.id,
+                    purpose=session.purpose,
+                    state=state.with_connector_state(outcome.state),
+                    lifetime=session_lifetime(context, row.credentials_storage),
+                    outcome=outcome,
+                )
+            else:
+                await _finish_login(context, uow, tenant_id, row, state)
+    if isinstance(outcome, Challenge):
+        raise challenge
+    async with context.database.unit_of_work() as uow:
+        return await get_link(uow, principal, row.id)
+
+
+def _same_id(raw: str) -> str | None:
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        raise InvalidValue(f'"{raw}" is not a valid UUID.', field="link") from None

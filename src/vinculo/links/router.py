@@ -1,0 +1,83 @@
+"""HTTP routes of `/api/links/`: resolve the caller and input, call one service function."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, delete, get, patch, post, put
+from litestar.params import JSONBody, PathParameter
+
+from vinculo.links import logins, registration, service
+from vinculo.links.schemas import (
+    Link,
+    LinkModifyRequest,
+    LinkRegisterRequest,
+    LinkResumeRequest,
+    LinkUpdateRequest,
+)
+from vinculo.wire.auth import context_of, principal_of
+from vinculo.wire.query import Page, build_page, page_request, shape_of
+
+LinkId = Annotated[
+    str, PathParameter(description="The link's UUID; anything else answers 404 `not_found`.")
+]
+
+
+class LinksController(Controller):
+    path = "/links"
+    tags = ["Links"]  # noqa: RUF012  (Litestar declares it as an instance attribute)
+
+    @get("/", summary="List links")
+    async def list_links(self, request: Request[Any, Any, Any]) -> Page[Link]:
+        context = context_of(request)
+        query = request.query_params
+        page = page_request(query)
+        shape = shape_of(query)
+        async with context.database.unit_of_work() as uow:
+            count, results = await service.list_links(uow, principal_of(request), query, page)
+        shaped: list[Any] = [shape.apply(link) for link in results]
+        return build_page(str(request.url), page, count, shaped, context.settings.public_url)
+
+    @post("/", summary="Register a new link", status_code=201)
+    async def register(
+        self, request: Request[Any, Any, Any], data: JSONBody[LinkRegisterRequest]
+    ) -> Link:
+        link = await registration.register(context_of(request), principal_of(request), data)
+        return shape_of(request.query_params).apply(link)  # type: ignore[no-any-return]
+
+    @patch("/", summary="Resume a link registration after a 428 token_required")
+    async def resume(
+        self, request: Request[Any, Any, Any], data: JSONBody[LinkResumeRequest]
+    ) -> Link:
+        link = await logins.resume(context_of(request), principal_of(request), data)
+        return shape_of(request.query_params).apply(link)  # type: ignore[no-any-return]
+
+    @get("/{link_id:str}", summary="Get a link's details")
+    async def get_link(self, request: Request[Any, Any, Any], link_id: LinkId) -> Link:
+        async with context_of(request).database.unit_of_work() as uow:
+            link = await service.get_link(uow, principal_of(request), link_id)
+        return shape_of(request.query_params).apply(link)  # type: ignore[no-any-return]
+
+    @put("/{link_id:str}", summary="Update a link's credentials")
+    async def update(
+        self, request: Request[Any, Any, Any], data: JSONBody[LinkUpdateRequest], link_id: LinkId
+    ) -> Link:
+        context = context_of(request)
+        link = await logins.update_credentials(context, principal_of(request), link_id, data)
+        return shape_of(request.query_params).apply(link)  # type: ignore[no-any-return]
+
+    @patch("/{link_id:str}", summary="Change a link's access mode or data retention")
+    async def modify(
+        self, request: Request[Any, Any, Any], data: JSONBody[LinkModifyRequest], link_id: LinkId
+    ) -> Link:
+        context = context_of(request)
+        async with context.database.unit_of_work() as uow:
+            link = await service.modify_link(
+                uow, principal_of(request), link_id, data, now=context.clock.now()
+            )
+        return shape_of(request.query_params).apply(link)  # type: ignore[no-any-return]
+
+    @delete("/{link_id:str}", summary="Delete a link and all its data")
+    async def delete_link(self, request: Request[Any, Any, Any], link_id: LinkId) -> None:
+        async with context_of(request).database.unit_of_work() as uow:
+            await service.delete_link(uow, principal_of(request), link_id)

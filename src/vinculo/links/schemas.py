@@ -1,0 +1,144 @@
+"""Wire shapes of the links resource: request bodies and the `Link` object."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+DEFAULT_REFRESH_RATE = "7d"
+
+AccessMode = Literal["single", "recurrent"]
+LinkStatusName = Literal["valid", "invalid", "unconfirmed", "token_required"]
+RefreshRate = Literal["6h", "12h", "24h", "7d", "30d"]
+ResourceName = Literal[
+    "ACCOUNTS",
+    "BALANCES",
+    "INCOMES",
+    "INVOICES",
+    "OWNERS",
+    "RECURRING_EXPENSES",
+    "RISK_INSIGHTS",
+    "TAX_COMPLIANCE_STATUS",
+    "TAX_RETURNS",
+    "TAX_STATUS",
+    "TRANSACTIONS",
+]
+
+NonBlank = Annotated[str, Meta(min_length=1)]
+# Base64 alphabet with optional padding; the padding length is not enforced because Belvo's own
+# documented example (`1234567890abcd=`) is not correctly padded.
+Base64Text = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        pattern=r"^[A-Za-z0-9+/\s]+=*\s*$",
+        extra={"message": "Enter a valid base64 value."},
+    ),
+]
+CredentialsStorage = Annotated[
+    str,
+    Meta(
+        pattern=r"^(store|nostore|([1-9]|[1-9][0-9]|[12][0-9]{2}|3[0-5][0-9]|36[0-5])d)$",
+        extra={"message": "Enter store, nostore, or a number of days from 1d to 365d."},
+    ),
+]
+StaleIn = Annotated[
+    str,
+    Meta(
+        pattern=r"^([1-9]|[1-9][0-9]|[12][0-9]{2}|3[0-5][0-9]|36[0-5])d$",
+        extra={"message": "Enter a number of days from 1d to 365d, such as 30d."},
+    ),
+]
+ExternalId = Annotated[
+    str,
+    Meta(
+        min_length=3,
+        max_length=255,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        extra={"message": "Use only letters, digits, hyphens and underscores."},
+    ),
+]
+UsernameType = Annotated[
+    str, Meta(pattern=r"^[0-9]{3}$", extra={"message": "Enter a three-digit document code."})
+]
+SessionId = Annotated[
+    str, Meta(pattern=r"^[a-f0-9]{32}$", extra={"message": "Enter a valid session id."})
+]
+
+
+class LinkRegisterRequest(msgspec.Struct, kw_only=True):
+    """Body of `POST /api/links/`."""
+
+    institution: NonBlank
+    username: NonBlank
+    password: NonBlank | UnsetType = UNSET
+    username2: NonBlank | UnsetType = UNSET
+    username3: NonBlank | UnsetType = UNSET
+    password2: NonBlank | UnsetType = UNSET
+    token: NonBlank | UnsetType = UNSET
+    access_mode: AccessMode = "recurrent"
+    fetch_historical: bool | UnsetType = UNSET
+    credentials_storage: CredentialsStorage | UnsetType = UNSET
+    stale_in: StaleIn | UnsetType = UNSET
+    fetch_resources: list[ResourceName] | UnsetType = UNSET
+    external_id: ExternalId | None = None
+    username_type: UsernameType | UnsetType = UNSET
+    certificate: Base64Text | UnsetType = UNSET
+    private_key: Base64Text | UnsetType = UNSET
+    encryption_key: NonBlank | UnsetType = UNSET
+
+
+class LinkUpdateRequest(msgspec.Struct, kw_only=True):
+    """Body of `PUT /api/links/{id}/`: new credentials, or a token, for an existing link."""
+
+    password: NonBlank | UnsetType = UNSET
+    password2: NonBlank | UnsetType = UNSET
+    token: NonBlank | UnsetType = UNSET
+    username_type: UsernameType | UnsetType = UNSET
+    certificate: Base64Text | UnsetType = UNSET
+    private_key: Base64Text | UnsetType = UNSET
+    encryption_key: NonBlank | UnsetType = UNSET
+
+
+class LinkResumeRequest(msgspec.Struct, kw_only=True):
+    """Body of `PATCH /api/links/`: the answer to a 428 challenge."""
+
+    session: SessionId
+    token: NonBlank | UnsetType = UNSET
+    link: Annotated[str, Meta(min_length=1)] | UnsetType = UNSET
+
+
+class LinkModifyRequest(msgspec.Struct, kw_only=True):
+    """Body of `PATCH /api/links/{id}/`: access mode and data-retention settings."""
+
+    access_mode: AccessMode | UnsetType = UNSET
+    stale_in: StaleIn | UnsetType = UNSET
+    fetch_resources: list[ResourceName] | UnsetType = UNSET
+
+
+class Link(msgspec.Struct, kw_only=True):
+    """A link as Belvo returns it."""
+
+    id: str
+    institution: str
+    access_mode: AccessMode | None
+    last_accessed_at: datetime | None
+    created_at: datetime
+    external_id: str | None
+    institution_user_id: str
+    status: LinkStatusName
+    created_by: str
+    refresh_rate: RefreshRate | None
+    credentials_storage: str
+    stale_in: str | None
+    fetch_resources: list[str]
+
+
+class TokenGenerationDataOut(msgspec.Struct, kw_only=True):
+    instructions: str
+    type: str
+    value: str | None
+    expects_user_input: bool

@@ -1,0 +1,1 @@
+"""Secrets: API key digests, the credential vault and the master key."""

@@ -1,0 +1,1 @@
+"""Belvo wire conventions shared by every resource: errors, pagination, filters, fields."""

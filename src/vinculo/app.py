@@ -24,7 +24,7 @@ from vinculo.links.router import LinksController
 from vinculo.security.keys import load_master_key, pepper_from
 from vinculo.security.vault import Vault
 from vinculo.tenants.service import Authenticator
-from vinculo.wire.auth import require_api_key
+from vinculo.wire.auth import ApiKeyMiddleware
 from vinculo.wire.handlers import EXCEPTION_HANDLERS
 from vinculo.wire.request_id import SCOPE_KEY, new_request_id
 
@@ -62,7 +62,7 @@ def create_litestar(context: AppContext) -> Litestar:
     api = Router(
         path="/api",
         route_handlers=[api_root, InstitutionsController, LinksController],
-        guards=[require_api_key],
+        middleware=[ApiKeyMiddleware],
         security=[{"basicAuth": []}],
     )
     openapi = OpenAPIConfig(

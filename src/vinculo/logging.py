@@ -1,4 +1,9 @@
-"""structlog set-up: JSON lines in production, readable lines in development."""
+"""structlog set-up: JSON lines in production, readable lines in development, on stderr.
+
+Application events go through structlog's own fast path (no standard-library `logging` call
+per event, which cost about 100 µs a line in the request benchmark). Records from libraries
+that use `logging` (uvicorn, Alembic) are rendered by the same processors.
+"""
 
 from __future__ import annotations
 
@@ -11,36 +16,39 @@ from vinculo.config import Settings
 
 
 def configure_logging(settings: Settings) -> None:
-    """Route structlog and the standard library's loggers through one renderer on stderr."""
+    """Send structlog events and standard-library records to stderr with one renderer."""
     renderer_name = settings.log_format or ("json" if settings.mode == "production" else "console")
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if renderer_name == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
+    level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
+        structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.format_exc_info,
     ]
+    processors = [*shared]
+    if level <= logging.DEBUG:
+        # The calling module costs a frame inspection per event, so only debug output has it.
+        module = structlog.processors.CallsiteParameter.MODULE
+        processors.append(structlog.processors.CallsiteParameterAdder({module}))
+    processors += [structlog.processors.format_exc_info, renderer]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                renderer,
-            ],
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.log_level.upper())
+    root.setLevel(level)

@@ -17,20 +17,24 @@ A unit of work commits once, at the end of the request; services only execute st
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import structlog
-from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
+from sqlalchemy import Connection, Engine, Executable, create_engine, event
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Select
 
+from vinculo.db.prepared import CompiledStatement, Prepared
+
 logger = structlog.get_logger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
 
 def _configure_sqlite(engine: Engine, *, begin_statement: str) -> None:
@@ -46,11 +50,16 @@ def _configure_sqlite(engine: Engine, *, begin_statement: str) -> None:
         # last transactions but never corrupts the file.
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Read pages through a memory map: each connection's page cache is dropped whenever
+        # another connection commits, and re-reading through the map avoids a syscall a page.
+        cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql(begin_statement)
+        # `UnitOfWork.begin_write` may have begun the transaction on the driver already.
+        if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            connection.exec_driver_sql(begin_statement)
 
 
 def sqlite_engine(url: str, *, begin_statement: str = "BEGIN IMMEDIATE") -> Engine:
@@ -77,25 +86,32 @@ class Database:
         self._read_engine = sqlite_engine(url, begin_statement="BEGIN")
         self._writer = self._write_engine.connect()
         self._reader = self._read_engine.connect()
+        self.dialect = self._write_engine.dialect
+        # The driver connections under the two, for `Prepared` statements. The reader's driver
+        # is in autocommit mode, so each statement on it is its own read transaction.
+        self._writer_driver: Any = self._writer.connection.dbapi_connection
+        self._reader_driver: Any = self._reader.connection.dbapi_connection
         self._write_lock = asyncio.Lock()
 
-    @asynccontextmanager
-    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
-        """Run a block as one transaction: commit at the end, roll back on any exception."""
-        work = UnitOfWork(self)
-        try:
-            yield work
-        except BaseException:
-            work.rollback()
-            raise
-        else:
-            work.commit()
+    def unit_of_work(self) -> UnitOfWork:
+        """Start a unit of work: use it as `async with`; it commits at the end of the block
+        and rolls back if the block raises."""
+        return UnitOfWork(self)
 
     def close(self) -> None:
         self._reader.close()
         self._writer.close()
         self._read_engine.dispose()
         self._write_engine.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class _PreparedRun:
+    compiled: CompiledStatement
+    cursor: Any
+
+    def fetch_rows(self) -> list[Any]:
+        return self.compiled.convert_rows(self.cursor.fetchall())
 
 
 class UnitOfWork:
@@ -106,8 +122,10 @@ class UnitOfWork:
         self._writing = False
         self._after_commit: list[Callable[[], None]] = []
 
-    async def rows(self, statement: Select[Any]) -> Sequence[Row[Any]]:
+    async def rows(self, statement: Select[Any] | Prepared, **params: Any) -> Sequence[Any]:
         """Return every row of a SELECT, read inside the write transaction once one began."""
+        if isinstance(statement, Prepared):
+            return self._run_prepared(statement, params).fetch_rows()
         if self._writing:
             return self._database._writer.execute(statement).all()
         reader = self._database._reader
@@ -117,19 +135,32 @@ class UnitOfWork:
             # End the read transaction at once so the reader never pins an old snapshot.
             reader.rollback()
 
-    async def first(self, statement: Select[Any]) -> Row[Any] | None:
-        rows = await self.rows(statement.limit(1))
+    async def first(self, statement: Select[Any] | Prepared, **params: Any) -> Any:
+        rows: Sequence[Any]
+        if isinstance(statement, Prepared):
+            rows = self._run_prepared(statement, params).fetch_rows()
+        else:
+            rows = await self.rows(statement.limit(1))
         return rows[0] if rows else None
 
-    async def scalar(self, statement: Select[Any]) -> Any:
-        row = await self.first(statement)
+    async def scalar(self, statement: Select[Any] | Prepared, **params: Any) -> Any:
+        row = await self.first(statement, **params)
         return None if row is None else row[0]
 
-    async def execute(self, statement: Executable) -> int:
+    async def execute(self, statement: Executable | Prepared, **params: Any) -> int:
         """Execute a write statement in the write transaction; return the affected row count."""
         await self.begin_write()
+        if isinstance(statement, Prepared):
+            return int(self._run_prepared(statement, params).cursor.rowcount)
         result = self._database._writer.execute(statement)
         return int(getattr(result, "rowcount", 0) or 0)
+
+    def _run_prepared(self, statement: Prepared, params: dict[str, Any]) -> _PreparedRun:
+        database = self._database
+        connection = database._writer_driver if self._writing else database._reader_driver
+        compiled = statement.compiled(database.dialect)
+        cursor = connection.execute(compiled.sql, compiled.parameters(params))
+        return _PreparedRun(compiled, cursor)
 
     async def begin_write(self) -> None:
         """Take the write lock and start `BEGIN IMMEDIATE`, unless this work already did."""
@@ -138,10 +169,26 @@ class UnitOfWork:
         await self._database._write_lock.acquire()
         self._writing = True
         try:
-            self._database._writer.begin()
+            # Straight on the driver: going through SQLAlchemy's `begin` costs more than the
+            # statement. SQLAlchemy statements later in this work join this transaction.
+            self._database._writer_driver.execute("BEGIN IMMEDIATE")
         except BaseException:
             self._release()
             raise
+
+    async def __aenter__(self) -> UnitOfWork:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once this work has committed; it is dropped on rollback."""
@@ -150,9 +197,11 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._writing:
             try:
-                self._database._writer.commit()
-            finally:
-                self._release()
+                self._end_write(commit=True)
+            except BaseException:
+                self.rollback()
+                raise
+            self._release()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             callback()
@@ -161,9 +210,19 @@ class UnitOfWork:
         self._after_commit.clear()
         if self._writing:
             try:
-                self._database._writer.rollback()
+                self._end_write(commit=False)
             finally:
                 self._release()
+
+    def _end_write(self, *, commit: bool) -> None:
+        writer = self._database._writer
+        if writer.in_transaction():
+            # A SQLAlchemy statement joined the transaction; let SQLAlchemy end it.
+            writer.commit() if commit else writer.rollback()
+        elif commit:
+            self._database._writer_driver.commit()
+        else:
+            self._database._writer_driver.rollback()
 
     def _release(self) -> None:
         self._writing = False

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
+import msgspec
 import structlog
 from msgspec import UNSET
 
@@ -42,7 +43,7 @@ from vinculo.links.schemas import (
     LinkUpdateRequest,
     TokenGenerationDataOut,
 )
-from vinculo.links.service import get_link, parse_link_id
+from vinculo.links.service import link_from_row, parse_link_id
 from vinculo.links.status import LinkEvent, LinkStatus, next_status
 from vinculo.security.vault import Sealed
 from vinculo.tenants.service import Principal
@@ -144,28 +145,53 @@ async def start_session(
 
 
 class LoginLease:
-    """The right to run the one login a link may have at a time (`too_many_sessions`)."""
+    """The right to run the one login a link may have at a time (`too_many_sessions`).
+
+    Entering takes the lease and loads the link with its sealed credentials in one write
+    transaction, so a login costs two commits in all: this one and the one that stores the
+    outcome and releases the lease (see `released_by`). A login that fails releases it on exit.
+    """
 
     def __init__(self, context: AppContext, tenant_id: str, link_id: str) -> None:
         self._context = context
         self._tenant_id = tenant_id
         self._link_id = link_id
+        self._held = False
+        self.link: Any = None
+        self.sealed: Sealed | None = None
 
     async def __aenter__(self) -> LoginLease:
         now = self._context.clock.now()
         until = now + timedelta(seconds=self._context.settings.login_lease_seconds)
         async with self._context.database.unit_of_work() as uow:
+            await uow.begin_write()
             taken = await repository.take_login_lease(
                 uow, self._tenant_id, self._link_id, now=now, until=until
             )
+            self.link, self.sealed = await repository.get_link_with_credentials(
+                uow, self._tenant_id, self._link_id
+            )
+        if self.link is None:
+            raise NotFound()
         if not taken:
             logger.info("link.login_rejected_busy", link_id=self._link_id)
             raise TooManySessions()
+        self._held = True
         return self
 
+    def released_by(self, uow: UnitOfWork) -> None:
+        """Note that `uow` clears the lease; it stays held if that work rolls back."""
+        uow.after_commit(self._mark_released)
+
+    def _mark_released(self) -> None:
+        self._held = False
+
     async def __aexit__(self, *exc_info: object) -> None:
+        if not self._held:
+            return
         async with self._context.database.unit_of_work() as uow:
             await repository.release_login_lease(uow, self._tenant_id, self._link_id)
+        self._held = False
 
 
 def _merge_update(
@@ -197,26 +223,24 @@ async def update_credentials(
     tenant_id = principal.tenant_id
     link_id = parse_link_id(link_id)
     encryption_key = unset_to_none(body.encryption_key)
-    async with context.database.unit_of_work() as uow:
-        row = await repository.get_link(uow, tenant_id, link_id)
-        if row is None:
-            raise NotFound()
-        sealed = await repository.get_credentials(uow, tenant_id, link_id)
-    institution = find_institution(row.institution)
-    if row.access_mode == "recurrent" and encryption_key is not None:
-        raise InvalidValue(RECURRENT_ENCRYPTION_KEY, field="encryption_key")
-    if sealed is None:
-        raise ValidationError("This link keeps no credentials to update; register the link again.")
-    stored = open_credentials(
-        context.vault,
-        sealed,
-        tenant_id=tenant_id,
-        link_id=link_id,
-        encryption_key=encryption_key,
-    )
-    credentials = _merge_update(institution, stored, body)
+    async with LoginLease(context, tenant_id, link_id) as lease:
+        row, sealed = lease.link, lease.sealed
+        institution = find_institution(row.institution)
+        if row.access_mode == "recurrent" and encryption_key is not None:
+            raise InvalidValue(RECURRENT_ENCRYPTION_KEY, field="encryption_key")
+        if sealed is None:
+            raise ValidationError(
+                "This link keeps no credentials to update; register the link again."
+            )
+        stored = open_credentials(
+            context.vault,
+            sealed,
+            tenant_id=tenant_id,
+            link_id=link_id,
+            encryption_key=encryption_key,
+        )
+        credentials = _merge_update(institution, stored, body)
 
-    async with LoginLease(context, tenant_id, link_id):
         outcome = await context.connector.login(
             institution.name, credentials, token=unset_to_none(body.token)
         )
@@ -237,18 +261,21 @@ async def update_credentials(
                     outcome=outcome,
                 )
             else:
-                await _finish_login(context, uow, tenant_id, row, state)
+                link = await _finish_login(context, uow, tenant_id, row, state)
+                lease.released_by(uow)
     if isinstance(outcome, Challenge):
         logger.info("link.token_required", link_id=link_id, tenant_id=tenant_id)
         raise challenge
-    async with context.database.unit_of_work() as uow:
-        return await get_link(uow, principal, link_id)
+    return link
 
 
 async def _finish_login(
     context: AppContext, uow: UnitOfWork, tenant_id: str, row: Any, state: SessionState
-) -> None:
-    """Store a successful login: credentials, `valid` status, access time; close sessions."""
+) -> Link:
+    """Store a successful login: credentials, `valid` status, access time; close sessions.
+
+    Returns the link as it is after this work commits.
+    """
     now = context.clock.now()
     status = next_status(LinkStatus(row.status), LinkEvent.LOGIN_SUCCEEDED)
     await store_credentials(
@@ -261,11 +288,10 @@ async def _finish_login(
         state.encryption_key,
         now,
     )
-    await repository.update_link(
-        uow, tenant_id, row.id, status=status.value, last_accessed_at=now, updated_at=now
-    )
+    await repository.record_login(uow, tenant_id, row.id, status=status.value, now=now)
     await repository.delete_link_sessions(uow, tenant_id, row.id)
     logger.info("link.login_succeeded", link_id=row.id, tenant_id=tenant_id)
+    return msgspec.structs.replace(link_from_row(row), status=status.value, last_accessed_at=now)
 
 
 async def resume(context: AppContext, principal: Principal, body: LinkResumeRequest) -> Link:
@@ -287,7 +313,7 @@ async def resume(context: AppContext, principal: Principal, body: LinkResumeRequ
     state = open_session(context.vault, sealed, tenant_id=tenant_id, session_id=session.id)
     institution = find_institution(row.institution)
 
-    async with LoginLease(context, tenant_id, row.id):
+    async with LoginLease(context, tenant_id, row.id) as lease:
         outcome = await context.connector.resume(
             institution.name, state.credentials, state.connector_state, unset_to_none(body.token)
         )
@@ -311,11 +337,11 @@ async def resume(context: AppContext, principal: Principal, body: LinkResumeRequ
                     outcome=outcome,
                 )
             else:
-                await _finish_login(context, uow, tenant_id, row, state)
+                link = await _finish_login(context, uow, tenant_id, row, state)
+                lease.released_by(uow)
     if isinstance(outcome, Challenge):
         raise challenge
-    async with context.database.unit_of_work() as uow:
-        return await get_link(uow, principal, row.id)
+    return link
 
 
 def _same_id(raw: str) -> str | None:

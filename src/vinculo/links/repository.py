@@ -6,10 +6,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    bindparam,
+    delete,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    update,
+)
 
 from vinculo.db.engine import UnitOfWork
 from vinculo.db.models import link_credentials, links, mfa_sessions
+from vinculo.db.prepared import Prepared
 from vinculo.security.vault import Sealed
 
 LINK_COLUMNS = (
@@ -31,18 +43,69 @@ LINK_COLUMNS = (
 )
 
 
-async def get_link(uow: UnitOfWork, tenant_id: str, link_id: str) -> Row[Any] | None:
-    statement = select(*LINK_COLUMNS).where(links.c.tenant_id == tenant_id, links.c.id == link_id)
-    return await uow.first(statement)
-
-
-async def get_link_by_user(
-    uow: UnitOfWork, tenant_id: str, institution_user_id: str
-) -> Row[Any] | None:
-    statement = select(*LINK_COLUMNS).where(
-        links.c.tenant_id == tenant_id, links.c.institution_user_id == institution_user_id
+_LINK_BY_ID = Prepared(
+    select(*LINK_COLUMNS).where(
+        links.c.tenant_id == bindparam("tenant_id"), links.c.id == bindparam("link_id")
     )
-    return await uow.first(statement)
+)
+_LINK_BY_USER = Prepared(
+    select(*LINK_COLUMNS).where(
+        links.c.tenant_id == bindparam("tenant_id"),
+        links.c.institution_user_id == bindparam("institution_user_id"),
+    )
+)
+_TAKE_LEASE = Prepared(
+    update(links)
+    .where(
+        links.c.tenant_id == bindparam("tenant_id"),
+        links.c.id == bindparam("link_id"),
+        or_(links.c.login_lease_until.is_(None), links.c.login_lease_until <= bindparam("now")),
+    )
+    .values(login_lease_until=bindparam("until"))
+)
+_CREDENTIALS_BY_LINK = Prepared(
+    select(
+        link_credentials.c.wrapped_key,
+        link_credentials.c.ciphertext,
+        link_credentials.c.client_key_salt,
+    ).where(
+        link_credentials.c.tenant_id == bindparam("tenant_id"),
+        link_credentials.c.link_id == bindparam("link_id"),
+    )
+)
+
+
+_LINK_WITH_CREDENTIALS = Prepared(
+    select(
+        *LINK_COLUMNS,
+        link_credentials.c.wrapped_key,
+        link_credentials.c.ciphertext,
+        link_credentials.c.client_key_salt,
+    )
+    .select_from(links.outerjoin(link_credentials, link_credentials.c.link_id == links.c.id))
+    .where(links.c.tenant_id == bindparam("tenant_id"), links.c.id == bindparam("link_id"))
+)
+
+
+async def get_link_with_credentials(
+    uow: UnitOfWork, tenant_id: str, link_id: str
+) -> tuple[Any, Sealed | None]:
+    """Return the link's row and its sealed credentials (None when it keeps none)."""
+    row = await uow.first(_LINK_WITH_CREDENTIALS, tenant_id=tenant_id, link_id=link_id)
+    if row is None or row.wrapped_key is None:
+        return row, None
+    return row, Sealed(row.wrapped_key, row.ciphertext, row.client_key_salt)
+
+
+async def get_link(uow: UnitOfWork, tenant_id: str, link_id: str) -> Any:
+    """Return the link's row (the columns of `LINK_COLUMNS`), or None."""
+    return await uow.first(_LINK_BY_ID, tenant_id=tenant_id, link_id=link_id)
+
+
+async def get_link_by_user(uow: UnitOfWork, tenant_id: str, institution_user_id: str) -> Any:
+    return await uow.first(
+        _LINK_BY_USER, tenant_id=tenant_id, institution_user_id=institution_user_id
+    )
 
 
 async def list_links(
@@ -92,52 +155,86 @@ async def take_login_lease(
     uow: UnitOfWork, tenant_id: str, link_id: str, *, now: datetime, until: datetime
 ) -> bool:
     """Mark a login as running on the link unless another one holds an unexpired lease."""
-    statement = (
-        update(links)
-        .where(
-            links.c.tenant_id == tenant_id,
-            links.c.id == link_id,
-            or_(links.c.login_lease_until.is_(None), links.c.login_lease_until <= now),
-        )
-        .values(login_lease_until=until)
+    changed = await uow.execute(
+        _TAKE_LEASE, tenant_id=tenant_id, link_id=link_id, now=now, until=until
     )
-    return await uow.execute(statement) > 0
+    return changed > 0
+
+
+_RELEASE_LEASE = Prepared(
+    update(links)
+    .where(links.c.tenant_id == bindparam("tenant_id"), links.c.id == bindparam("link_id"))
+    .values(login_lease_until=null())
+)
+_RECORD_LOGIN = Prepared(
+    update(links)
+    .where(links.c.tenant_id == bindparam("tenant_id"), links.c.id == bindparam("link_id"))
+    .values(
+        status=bindparam("status"),
+        last_accessed_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        login_lease_until=null(),
+    )
+)
 
 
 async def release_login_lease(uow: UnitOfWork, tenant_id: str, link_id: str) -> None:
-    await update_link(uow, tenant_id, link_id, login_lease_until=None)
+    await uow.execute(_RELEASE_LEASE, tenant_id=tenant_id, link_id=link_id)
+
+
+async def record_login(
+    uow: UnitOfWork, tenant_id: str, link_id: str, *, status: str, now: datetime
+) -> None:
+    """Store a successful login's status and time, and release the link's login lease."""
+    await uow.execute(_RECORD_LOGIN, tenant_id=tenant_id, link_id=link_id, status=status, now=now)
 
 
 async def get_credentials(uow: UnitOfWork, tenant_id: str, link_id: str) -> Sealed | None:
-    statement = select(
-        link_credentials.c.wrapped_key,
-        link_credentials.c.ciphertext,
-        link_credentials.c.client_key_salt,
-    ).where(link_credentials.c.tenant_id == tenant_id, link_credentials.c.link_id == link_id)
-    row = await uow.first(statement)
+    row = await uow.first(_CREDENTIALS_BY_LINK, tenant_id=tenant_id, link_id=link_id)
     if row is None:
         return None
     return Sealed(row.wrapped_key, row.ciphertext, row.client_key_salt)
 
 
+_UPDATE_CREDENTIALS = Prepared(
+    update(link_credentials)
+    .where(
+        link_credentials.c.tenant_id == bindparam("tenant_id"),
+        link_credentials.c.link_id == bindparam("link_id"),
+    )
+    .values(
+        wrapped_key=bindparam("wrapped_key"),
+        ciphertext=bindparam("ciphertext"),
+        client_key_salt=bindparam("client_key_salt"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+_INSERT_CREDENTIALS = Prepared(
+    insert(link_credentials).values(
+        link_id=bindparam("link_id"),
+        tenant_id=bindparam("tenant_id"),
+        wrapped_key=bindparam("wrapped_key"),
+        ciphertext=bindparam("ciphertext"),
+        client_key_salt=bindparam("client_key_salt"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+
+
 async def save_credentials(
     uow: UnitOfWork, tenant_id: str, link_id: str, sealed: Sealed, now: datetime
 ) -> None:
-    await uow.execute(
-        delete(link_credentials).where(
-            link_credentials.c.tenant_id == tenant_id, link_credentials.c.link_id == link_id
-        )
-    )
-    await uow.execute(
-        insert(link_credentials).values(
-            link_id=link_id,
-            tenant_id=tenant_id,
-            wrapped_key=sealed.wrapped_key,
-            ciphertext=sealed.ciphertext,
-            client_key_salt=sealed.client_key_salt,
-            updated_at=now,
-        )
-    )
+    """Store a link's sealed credentials, replacing any it had."""
+    values = {
+        "tenant_id": tenant_id,
+        "link_id": link_id,
+        "wrapped_key": sealed.wrapped_key,
+        "ciphertext": sealed.ciphertext,
+        "client_key_salt": sealed.client_key_salt,
+        "updated_at": now,
+    }
+    if await uow.execute(_UPDATE_CREDENTIALS, **values) == 0:
+        await uow.execute(_INSERT_CREDENTIALS, **values)
 
 
 async def insert_session(
@@ -166,7 +263,7 @@ async def insert_session(
     )
 
 
-async def get_session(uow: UnitOfWork, tenant_id: str, session_id: str) -> Row[Any] | None:
+async def get_session(uow: UnitOfWork, tenant_id: str, session_id: str) -> Any:
     statement = select(mfa_sessions).where(
         mfa_sessions.c.tenant_id == tenant_id, mfa_sessions.c.id == session_id
     )
@@ -181,9 +278,13 @@ async def delete_session(uow: UnitOfWork, tenant_id: str, session_id: str) -> No
     )
 
 
-async def delete_link_sessions(uow: UnitOfWork, tenant_id: str, link_id: str) -> None:
-    await uow.execute(
-        delete(mfa_sessions).where(
-            mfa_sessions.c.tenant_id == tenant_id, mfa_sessions.c.link_id == link_id
-        )
+_DELETE_LINK_SESSIONS = Prepared(
+    delete(mfa_sessions).where(
+        mfa_sessions.c.tenant_id == bindparam("tenant_id"),
+        mfa_sessions.c.link_id == bindparam("link_id"),
     )
+)
+
+
+async def delete_link_sessions(uow: UnitOfWork, tenant_id: str, link_id: str) -> None:
+    await uow.execute(_DELETE_LINK_SESSIONS, tenant_id=tenant_id, link_id=link_id)

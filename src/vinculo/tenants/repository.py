@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 
 from vinculo.db.engine import UnitOfWork
 from vinculo.db.models import api_keys, tenants
+from vinculo.db.prepared import Prepared
 
 
-async def tenant_by_name(uow: UnitOfWork, name: str) -> Row[Any] | None:
+async def tenant_by_name(uow: UnitOfWork, name: str) -> Any:
     return await uow.first(select(tenants).where(tenants.c.name == name))
 
 
@@ -47,8 +48,18 @@ async def insert_api_key(
     )
 
 
-async def api_key_by_id(uow: UnitOfWork, secret_id: str) -> Row[Any] | None:
-    return await uow.first(select(api_keys).where(api_keys.c.secret_id == secret_id))
+_API_KEY_BY_ID = Prepared(
+    select(
+        api_keys.c.tenant_id,
+        api_keys.c.principal_id,
+        api_keys.c.secret_digest,
+        api_keys.c.revoked_at,
+    ).where(api_keys.c.secret_id == bindparam("secret_id"))
+)
+
+
+async def api_key_by_id(uow: UnitOfWork, secret_id: str) -> Any:
+    return await uow.first(_API_KEY_BY_ID, secret_id=secret_id)
 
 
 async def list_api_keys(uow: UnitOfWork) -> Sequence[Row[Any]]:

@@ -110,15 +110,20 @@ class Authenticator:
         self._cache_seconds = cache_seconds
         self._verified: dict[tuple[str, bytes], tuple[float, Principal]] = {}
 
+    def cached(self, secret_id: str, password: str) -> Principal | None:
+        """Return the principal of a key verified less than `cache_seconds` ago, if any."""
+        entry = self._verified.get((secret_id, secret_digest(self._pepper, secret_id, password)))
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        return None
+
     async def authenticate(
         self, uow: UnitOfWork, secret_id: str, password: str
     ) -> Principal | None:
+        """Check a key against storage, and remember it for `cache_seconds` when valid."""
         digest = secret_digest(self._pepper, secret_id, password)
         cache_key = (secret_id, digest)
-        cached = self._verified.get(cache_key)
         now = time.monotonic()
-        if cached is not None and cached[0] > now:
-            return cached[1]
 
         row = await repository.api_key_by_id(uow, secret_id)
         if row is None or row.revoked_at is not None:

@@ -7,7 +7,7 @@ import binascii
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from vinculo.context import AppContext
 from vinculo.tenants.service import Principal
@@ -33,19 +33,36 @@ def parse_basic_auth(header: str | None) -> tuple[str, str] | None:
     return secret_id, password
 
 
-async def require_api_key(
-    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
-) -> None:
-    """Reject the request with 401 `authentication_failed` unless its secret keys are valid."""
-    credentials = parse_basic_auth(connection.headers.get("authorization"))
-    if credentials is None:
-        raise AuthenticationFailed()
-    context: AppContext = connection.app.state.context
-    async with context.database.unit_of_work() as uow:
-        principal = await context.authenticator.authenticate(uow, *credentials)
-    if principal is None:
-        raise AuthenticationFailed()
-    connection.scope[PRINCIPAL_KEY] = principal  # type: ignore[literal-required]
+class ApiKeyMiddleware:
+    """Reject a request with 401 `authentication_failed` unless its secret keys are valid.
+
+    It runs after routing, on the `/api` routes only, so an unknown URL is a 404 whatever the
+    keys. (A Litestar guard would do the same but copies the route handler on every call.)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        credentials = parse_basic_auth(_authorization_header(scope))
+        if credentials is None:
+            raise AuthenticationFailed()
+        context: AppContext = scope["litestar_app"].state.context
+        principal = context.authenticator.cached(*credentials)
+        if principal is None:
+            async with context.database.unit_of_work() as uow:
+                principal = await context.authenticator.authenticate(uow, *credentials)
+        if principal is None:
+            raise AuthenticationFailed()
+        scope[PRINCIPAL_KEY] = principal  # type: ignore[literal-required]
+        await self.app(scope, receive, send)
+
+
+def _authorization_header(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return value.decode("latin-1")
+    return None
 
 
 def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:

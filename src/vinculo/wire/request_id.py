@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 from typing import Any
 
 SCOPE_KEY = "vinculo.request_id"
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """Return 128 random bits as 32 hex characters, the shape of Belvo's `request_id`."""
+    return os.urandom(16).hex()
 
 
 def request_id_of(scope: Any) -> str:

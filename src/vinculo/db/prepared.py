@@ -1,0 +1,85 @@
+"""Statements compiled once and run straight on the SQLite driver, for the hot paths.
+
+Building and compiling a SQLAlchemy statement costs more than SQLite takes to answer a
+primary-key lookup. A `Prepared` statement is declared once at module level with named
+`bindparam`s; its SQL text, parameter order and type conversions are worked out on first use,
+and each execution is one driver call plus the same conversions SQLAlchemy would apply.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import Executable, Select
+from sqlalchemy.sql.compiler import SQLCompiler
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledStatement:
+    sql: str
+    parameter_names: tuple[str, ...]
+    bind_processors: tuple[Processor, ...]
+    row_type: type[tuple[Any, ...]] | None
+    result_processors: tuple[Processor, ...]
+
+    def parameters(self, values: dict[str, Any]) -> list[Any]:
+        converted = []
+        for name, processor in zip(self.parameter_names, self.bind_processors, strict=True):
+            try:
+                value = values[name]
+            except KeyError:
+                raise TypeError(f"missing value for bind parameter {name!r}") from None
+            converted.append(processor(value) if processor is not None else value)
+        return converted
+
+    def convert_rows(self, raw_rows: Sequence[tuple[Any, ...]]) -> list[Any]:
+        assert self.row_type is not None, "only a SELECT returns rows"
+        row_type = self.row_type
+        conversions = [
+            (index, processor)
+            for index, processor in enumerate(self.result_processors)
+            if processor is not None
+        ]
+        if not conversions:
+            return [row_type(*raw) for raw in raw_rows]
+        rows = []
+        for raw in raw_rows:
+            values = list(raw)
+            for index, processor in conversions:
+                values[index] = processor(values[index])
+            rows.append(row_type(*values))
+        return rows
+
+
+class Prepared:
+    """A module-level statement with named `bindparam`s, compiled on first use."""
+
+    def __init__(self, statement: Executable) -> None:
+        self.statement = statement
+        self._compiled: CompiledStatement | None = None
+
+    def compiled(self, dialect: Dialect) -> CompiledStatement:
+        if self._compiled is None:
+            self._compiled = _compile(self.statement, dialect)
+        return self._compiled
+
+
+def _compile(statement: Executable, dialect: Dialect) -> CompiledStatement:
+    compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+    assert isinstance(compiled, SQLCompiler)
+    names = tuple(compiled.positiontup or ())
+    bind_processors = tuple(compiled.binds[name].type.bind_processor(dialect) for name in names)
+    row_type: type[tuple[Any, ...]] | None = None
+    result_processors: tuple[Processor, ...] = ()
+    if isinstance(statement, Select):
+        columns = list(statement.selected_columns)
+        keys = [str(column.key) for column in columns]
+        row_type = namedtuple("PreparedRow", keys)  # type: ignore[misc,no-redef]
+        result_processors = tuple(column.type.result_processor(dialect, None) for column in columns)
+    return CompiledStatement(compiled.string, names, bind_processors, row_type, result_processors)

@@ -113,9 +113,7 @@ _LATENCY = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULT
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def run_wrk(
-    url: str, *, operation: str, target: str, args: argparse.Namespace
-) -> Measurement:
+def run_wrk(url: str, *, operation: str, target: str, args: argparse.Namespace) -> Measurement:
     token = base64.b64encode(f"{SECRET_ID}:{SECRET_PASSWORD}".encode()).decode()
     command = [
         "wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency",

@@ -148,8 +148,9 @@ async def register(context: AppContext, principal: Principal, body: LinkRegister
         else LinkEvent.REGISTRATION_CHALLENGED
     )
     async with context.database.unit_of_work() as uow:
-        # The duplicate check is repeated inside the write transaction: another request may
-        # have registered the same user while this one was logging in.
+        # The duplicate check is repeated inside the write transaction: another request, or
+        # another process, may have registered the same user while this one was logging in.
+        await uow.begin_write()
         await _check_duplicate(uow, tenant_id, user_id)
         await repository.insert_link(
             uow,

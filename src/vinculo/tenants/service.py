@@ -47,6 +47,8 @@ class NewApiKey:
 
 async def ensure_tenant(uow: UnitOfWork, name: str, clock: Clock) -> str:
     """Return the id of tenant `name`, creating it when it does not exist."""
+    # Look up inside the write transaction, so a concurrent creator cannot slip in between.
+    await uow.begin_write()
     row = await repository.tenant_by_name(uow, name)
     if row is not None:
         return str(row.id)

@@ -15,9 +15,16 @@ from vinculo.app import VinculoApp, create_app
 from vinculo.clock import Clock
 from vinculo.config import Settings
 from vinculo.db.migrate import upgrade
+from vinculo.logging import configure_logging
 from vinculo.tenants import service as tenants
 
 TEST_MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _logging() -> None:
+    """Log as the server does, so no test sees structlog's default renderer and its locals."""
+    configure_logging(Settings())
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from vinculo.security.vault import Vault
 from vinculo.tenants.service import Authenticator
 from vinculo.wire.auth import ApiKeyMiddleware
 from vinculo.wire.handlers import EXCEPTION_HANDLERS
+from vinculo.wire.openapi import UNAUTHORIZED
 from vinculo.wire.request_id import SCOPE_KEY, new_request_id
 
 logger = structlog.get_logger(__name__)
@@ -33,7 +34,7 @@ logger = structlog.get_logger(__name__)
 _REPEATED_SLASHES = re.compile(r"/{2,}")
 
 
-@get("/", summary="Check the secret keys and list the API's resources")
+@get("/", summary="Check the secret keys and list the API's resources", responses=UNAUTHORIZED)
 async def api_root(request: Request[Any, Any, Any]) -> dict[str, str]:
     """What Belvo's SDKs call to log in: any 2xx means the keys are valid."""
     base = str(request.base_url).rstrip("/") + "/api"

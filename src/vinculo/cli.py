@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from typing import Annotated
 
@@ -85,8 +86,12 @@ def serve(
             f"  Python SDK:      Client({new_key.secret_id!r}, '<password>', "
             f"'http://{bind_host}:{bind_port}')"
         )
+    app = create_app(settings)
+    # Objects alive after start-up live until shutdown; keeping them out of the collector's
+    # generations makes each full collection, and so the latency tail, shorter.
+    gc.freeze()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=bind_host,
         port=bind_port,
         access_log=False,

@@ -155,6 +155,11 @@ class UnitOfWork:
         result = self._database._writer.execute(statement)
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def execute_returning(self, statement: Prepared, **params: Any) -> list[Any]:
+        """Execute a write statement with a RETURNING clause; return the rows it returned."""
+        await self.begin_write()
+        return self._run_prepared(statement, params).fetch_rows()
+
     def _run_prepared(self, statement: Prepared, params: dict[str, Any]) -> _PreparedRun:
         database = self._database
         connection = database._writer_driver if self._writing else database._reader_driver

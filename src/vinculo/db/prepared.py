@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import Executable, Select
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
 
 Processor = Callable[[Any], Any] | None
 
@@ -77,8 +78,12 @@ def _compile(statement: Executable, dialect: Dialect) -> CompiledStatement:
     bind_processors = tuple(compiled.binds[name].type.bind_processor(dialect) for name in names)
     row_type: type[tuple[Any, ...]] | None = None
     result_processors: tuple[Processor, ...] = ()
+    columns: list[Any] = []
     if isinstance(statement, Select):
         columns = list(statement.selected_columns)
+    elif isinstance(statement, UpdateBase) and statement._returning:
+        columns = list(statement.exported_columns)
+    if columns:
         keys = [str(column.key) for column in columns]
         row_type = namedtuple("PreparedRow", keys)  # type: ignore[misc,no-redef]
         result_processors = tuple(column.type.result_processor(dialect, None) for column in columns)

@@ -10,6 +10,7 @@ from litestar.params import FromPath
 from vinculo.institutions import service
 from vinculo.institutions.schemas import Institution
 from vinculo.wire.auth import context_of
+from vinculo.wire.openapi import BAD_REQUEST, READ_ERRORS, UNAUTHORIZED
 from vinculo.wire.query import Page, build_page, page_request, shape_of
 
 
@@ -17,7 +18,7 @@ class InstitutionsController(Controller):
     path = "/institutions"
     tags = ["Institutions"]  # noqa: RUF012  (Litestar declares it as an instance attribute)
 
-    @get("/", summary="List institutions")
+    @get("/", summary="List institutions", responses={**BAD_REQUEST, **UNAUTHORIZED})
     async def list_institutions(self, request: Request[Any, Any, Any]) -> Page[Institution]:
         query = request.query_params
         page = page_request(query)
@@ -29,7 +30,11 @@ class InstitutionsController(Controller):
         public_url = context_of(request).settings.public_url
         return build_page(str(request.url), page, len(matching), results, public_url)
 
-    @get("/{institution_id:str}", summary="Get an institution's details")
+    @get(
+        "/{institution_id:str}",
+        summary="Get an institution's details",
+        responses=READ_ERRORS,
+    )
     async def get_institution(
         self, request: Request[Any, Any, Any], institution_id: FromPath[str]
     ) -> Institution:

@@ -9,16 +9,23 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import msgspec
+import structlog
 
 from vinculo.connectors.base import Credentials
 from vinculo.security.vault import DecryptionFailed, Sealed, Vault
-from vinculo.wire.errors import InvalidValue
+from vinculo.wire.errors import InvalidLink, InvalidValue, SessionExpired
+
+logger = structlog.get_logger(__name__)
 
 CREDENTIALS_KIND = "link_credentials"
 SESSION_KIND = "mfa_session"
 
 ENCRYPTION_KEY_MISSING = (
     "This link's credentials are sealed with an encryption_key: send the same encryption_key."
+)
+CREDENTIALS_UNREADABLE = (
+    "The stored credentials of this link cannot be decrypted. Delete the link and register "
+    "it again."
 )
 ENCRYPTION_KEY_WRONG = (
     "The encryption_key does not match the one that sealed this link's credentials."
@@ -80,7 +87,10 @@ def open_credentials(
     except DecryptionFailed:
         if sealed.client_key_salt is not None:
             raise InvalidValue(ENCRYPTION_KEY_WRONG, field="encryption_key") from None
-        raise
+        # Without a client key only the server's keys are involved, so the row was altered
+        # or copied from another link: an integrity alarm, and the link cannot log in again.
+        logger.error("link.credentials_unreadable", link_id=link_id, tenant_id=tenant_id)
+        raise InvalidLink(CREDENTIALS_UNREADABLE) from None
     return decode_credentials(raw)
 
 
@@ -108,5 +118,10 @@ def seal_session(vault: Vault, state: SessionState, *, tenant_id: str, session_i
 
 
 def open_session(vault: Vault, sealed: Sealed, *, tenant_id: str, session_id: str) -> SessionState:
-    raw = vault.open(sealed, tenant_id=tenant_id, kind=SESSION_KIND, record_id=session_id)
+    """Decrypt an MFA session's state; an altered row counts as an expired session."""
+    try:
+        raw = vault.open(sealed, tenant_id=tenant_id, kind=SESSION_KIND, record_id=session_id)
+    except DecryptionFailed:
+        logger.error("link.session_unreadable", session=session_id, tenant_id=tenant_id)
+        raise SessionExpired() from None
     return msgspec.json.decode(raw, type=SessionState)

@@ -147,9 +147,9 @@ async def start_session(
 class LoginLease:
     """The right to run the one login a link may have at a time (`too_many_sessions`).
 
-    Entering takes the lease and loads the link with its sealed credentials in one write
-    transaction, so a login costs two commits in all: this one and the one that stores the
-    outcome and releases the lease (see `released_by`). A login that fails releases it on exit.
+    Entering takes the lease and loads the link with its sealed credentials in one statement,
+    so a login costs two commits in all: this one and the one that stores the outcome and
+    releases the lease (see `released_by`). A login that fails releases it on exit.
     """
 
     def __init__(self, context: AppContext, tenant_id: str, link_id: str) -> None:
@@ -164,18 +164,17 @@ class LoginLease:
         now = self._context.clock.now()
         until = now + timedelta(seconds=self._context.settings.login_lease_seconds)
         async with self._context.database.unit_of_work() as uow:
-            await uow.begin_write()
             taken = await repository.take_login_lease(
                 uow, self._tenant_id, self._link_id, now=now, until=until
             )
-            self.link, self.sealed = await repository.get_link_with_credentials(
-                uow, self._tenant_id, self._link_id
-            )
-        if self.link is None:
-            raise NotFound()
-        if not taken:
+            if taken is None:
+                exists = await repository.get_link(uow, self._tenant_id, self._link_id)
+        if taken is None:
+            if exists is None:
+                raise NotFound()
             logger.info("link.login_rejected_busy", link_id=self._link_id)
             raise TooManySessions()
+        self.link, self.sealed = taken
         self._held = True
         return self
 
@@ -289,7 +288,8 @@ async def _finish_login(
         now,
     )
     await repository.record_login(uow, tenant_id, row.id, status=status.value, now=now)
-    await repository.delete_link_sessions(uow, tenant_id, row.id)
+    if getattr(row, "has_sessions", True):
+        await repository.delete_link_sessions(uow, tenant_id, row.id)
     logger.info("link.login_succeeded", link_id=row.id, tenant_id=tenant_id)
     return msgspec.structs.replace(link_from_row(row), status=status.value, last_accessed_at=now)
 

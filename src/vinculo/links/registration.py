@@ -100,7 +100,7 @@ def plan_registration(body: LinkRegisterRequest) -> RegistrationPlan:
         raise InvalidValue(
             "The institution only supports the following resources: "
             + ", ".join(institution.resources),
-            field="fetch_resources",
+            field="resources",
         )
     encryption_key = unset_to_none(body.encryption_key)
     if recurrent and encryption_key is not None:
@@ -131,7 +131,7 @@ async def register(context: AppContext, principal: Principal, body: LinkRegister
         username=plan.credentials.username,
     )
     async with context.database.unit_of_work() as uow:
-        await _check_duplicate(uow, tenant_id, user_id)
+        await _check_duplicate(uow, tenant_id, user_id, replace_unconfirmed=False)
 
     outcome = await context.connector.login(
         plan.institution.name, plan.credentials, token=plan.token
@@ -151,7 +151,7 @@ async def register(context: AppContext, principal: Principal, body: LinkRegister
         # The duplicate check is repeated inside the write transaction: another request, or
         # another process, may have registered the same user while this one was logging in.
         await uow.begin_write()
-        await _check_duplicate(uow, tenant_id, user_id)
+        await _check_duplicate(uow, tenant_id, user_id, replace_unconfirmed=True)
         await repository.insert_link(
             uow,
             id=link_id,
@@ -203,13 +203,19 @@ async def register(context: AppContext, principal: Principal, body: LinkRegister
         return await get_link(uow, principal, link_id)
 
 
-async def _check_duplicate(uow: UnitOfWork, tenant_id: str, user_id: str) -> None:
-    """Reject a second link for the same user, replacing one whose registration never ended."""
+async def _check_duplicate(
+    uow: UnitOfWork, tenant_id: str, user_id: str, *, replace_unconfirmed: bool
+) -> None:
+    """Reject a second link for the same user; one whose registration never ended is not one.
+
+    With `replace_unconfirmed`, such an unconfirmed link is deleted so the new one can take
+    its place; that happens only once the new login has succeeded or asked for a token.
+    """
     existing = await repository.get_link_by_user(uow, tenant_id, user_id)
     if existing is None:
         return
-    if existing.status == LinkStatus.UNCONFIRMED:
+    if existing.status != LinkStatus.UNCONFIRMED:
+        raise Duplicated(institution_user_id=user_id)
+    if replace_unconfirmed:
         await repository.delete_link(uow, tenant_id, existing.id)
         logger.info("link.unconfirmed_replaced", link_id=existing.id, tenant_id=tenant_id)
-        return
-    raise Duplicated(institution_user_id=user_id)

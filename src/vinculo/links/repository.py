@@ -11,6 +11,7 @@ from sqlalchemy import (
     Row,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     null,
@@ -54,6 +55,14 @@ _LINK_BY_USER = Prepared(
         links.c.institution_user_id == bindparam("institution_user_id"),
     )
 )
+
+
+def _credentials_column(column: Any) -> Any:
+    statement = select(column).where(link_credentials.c.link_id == links.c.id)
+    return statement.scalar_subquery().label(column.key)
+
+
+# Takes the lease and returns the link with its sealed credentials, in one statement.
 _TAKE_LEASE = Prepared(
     update(links)
     .where(
@@ -62,6 +71,13 @@ _TAKE_LEASE = Prepared(
         or_(links.c.login_lease_until.is_(None), links.c.login_lease_until <= bindparam("now")),
     )
     .values(login_lease_until=bindparam("until"))
+    .returning(
+        *LINK_COLUMNS,
+        _credentials_column(link_credentials.c.wrapped_key),
+        _credentials_column(link_credentials.c.ciphertext),
+        _credentials_column(link_credentials.c.client_key_salt),
+        exists().where(mfa_sessions.c.link_id == links.c.id).label("has_sessions"),
+    )
 )
 _CREDENTIALS_BY_LINK = Prepared(
     select(
@@ -73,28 +89,6 @@ _CREDENTIALS_BY_LINK = Prepared(
         link_credentials.c.link_id == bindparam("link_id"),
     )
 )
-
-
-_LINK_WITH_CREDENTIALS = Prepared(
-    select(
-        *LINK_COLUMNS,
-        link_credentials.c.wrapped_key,
-        link_credentials.c.ciphertext,
-        link_credentials.c.client_key_salt,
-    )
-    .select_from(links.outerjoin(link_credentials, link_credentials.c.link_id == links.c.id))
-    .where(links.c.tenant_id == bindparam("tenant_id"), links.c.id == bindparam("link_id"))
-)
-
-
-async def get_link_with_credentials(
-    uow: UnitOfWork, tenant_id: str, link_id: str
-) -> tuple[Any, Sealed | None]:
-    """Return the link's row and its sealed credentials (None when it keeps none)."""
-    row = await uow.first(_LINK_WITH_CREDENTIALS, tenant_id=tenant_id, link_id=link_id)
-    if row is None or row.wrapped_key is None:
-        return row, None
-    return row, Sealed(row.wrapped_key, row.ciphertext, row.client_key_salt)
 
 
 async def get_link(uow: UnitOfWork, tenant_id: str, link_id: str) -> Any:
@@ -153,12 +147,21 @@ async def delete_link(uow: UnitOfWork, tenant_id: str, link_id: str) -> bool:
 
 async def take_login_lease(
     uow: UnitOfWork, tenant_id: str, link_id: str, *, now: datetime, until: datetime
-) -> bool:
-    """Mark a login as running on the link unless another one holds an unexpired lease."""
-    changed = await uow.execute(
+) -> tuple[Any, Sealed | None] | None:
+    """Mark a login as running on the link unless another one holds an unexpired lease.
+
+    Returns the link's row (with `has_sessions`) and its sealed credentials, or None when the
+    link does not exist or its lease is taken.
+    """
+    rows = await uow.execute_returning(
         _TAKE_LEASE, tenant_id=tenant_id, link_id=link_id, now=now, until=until
     )
-    return changed > 0
+    if not rows:
+        return None
+    row = rows[0]
+    if row.wrapped_key is None:
+        return row, None
+    return row, Sealed(row.wrapped_key, row.ciphertext, row.client_key_salt)
 
 
 _RELEASE_LEASE = Prepared(

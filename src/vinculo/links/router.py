@@ -16,6 +16,13 @@ from vinculo.links.schemas import (
     LinkUpdateRequest,
 )
 from vinculo.wire.auth import context_of, principal_of
+from vinculo.wire.openapi import (
+    BAD_REQUEST,
+    LOGIN_ERRORS,
+    NOT_FOUND,
+    READ_ERRORS,
+    UNAUTHORIZED,
+)
 from vinculo.wire.query import Page, build_page, page_request, shape_of
 
 LinkId = Annotated[
@@ -27,7 +34,7 @@ class LinksController(Controller):
     path = "/links"
     tags = ["Links"]  # noqa: RUF012  (Litestar declares it as an instance attribute)
 
-    @get("/", summary="List links")
+    @get("/", summary="List links", responses={**BAD_REQUEST, **UNAUTHORIZED})
     async def list_links(self, request: Request[Any, Any, Any]) -> Page[Link]:
         context = context_of(request)
         query = request.query_params
@@ -38,27 +45,35 @@ class LinksController(Controller):
         shaped: list[Any] = [shape.apply(link) for link in results]
         return build_page(str(request.url), page, count, shaped, context.settings.public_url)
 
-    @post("/", summary="Register a new link", status_code=201)
+    @post("/", summary="Register a new link", status_code=201, responses=LOGIN_ERRORS)
     async def register(
         self, request: Request[Any, Any, Any], data: JSONBody[LinkRegisterRequest]
     ) -> Link:
         link = await registration.register(context_of(request), principal_of(request), data)
         return shape_of(request.query_params).apply(link)  # type: ignore[no-any-return]
 
-    @patch("/", summary="Resume a link registration after a 428 token_required")
+    @patch(
+        "/",
+        summary="Resume a link registration after a 428 token_required",
+        responses=LOGIN_ERRORS,
+    )
     async def resume(
         self, request: Request[Any, Any, Any], data: JSONBody[LinkResumeRequest]
     ) -> Link:
         link = await logins.resume(context_of(request), principal_of(request), data)
         return shape_of(request.query_params).apply(link)  # type: ignore[no-any-return]
 
-    @get("/{link_id:str}", summary="Get a link's details")
+    @get("/{link_id:str}", summary="Get a link's details", responses=READ_ERRORS)
     async def get_link(self, request: Request[Any, Any, Any], link_id: LinkId) -> Link:
         async with context_of(request).database.unit_of_work() as uow:
             link = await service.get_link(uow, principal_of(request), link_id)
         return shape_of(request.query_params).apply(link)  # type: ignore[no-any-return]
 
-    @put("/{link_id:str}", summary="Update a link's credentials")
+    @put(
+        "/{link_id:str}",
+        summary="Update a link's credentials",
+        responses={**LOGIN_ERRORS, **NOT_FOUND},
+    )
     async def update(
         self, request: Request[Any, Any, Any], data: JSONBody[LinkUpdateRequest], link_id: LinkId
     ) -> Link:
@@ -66,7 +81,11 @@ class LinksController(Controller):
         link = await logins.update_credentials(context, principal_of(request), link_id, data)
         return shape_of(request.query_params).apply(link)  # type: ignore[no-any-return]
 
-    @patch("/{link_id:str}", summary="Change a link's access mode or data retention")
+    @patch(
+        "/{link_id:str}",
+        summary="Change a link's access mode or data retention",
+        responses={**BAD_REQUEST, **READ_ERRORS},
+    )
     async def modify(
         self, request: Request[Any, Any, Any], data: JSONBody[LinkModifyRequest], link_id: LinkId
     ) -> Link:
@@ -77,7 +96,7 @@ class LinksController(Controller):
             )
         return shape_of(request.query_params).apply(link)  # type: ignore[no-any-return]
 
-    @delete("/{link_id:str}", summary="Delete a link and all its data")
+    @delete("/{link_id:str}", summary="Delete a link and all its data", responses=READ_ERRORS)
     async def delete_link(self, request: Request[Any, Any, Any], link_id: LinkId) -> None:
         async with context_of(request).database.unit_of_work() as uow:
             await service.delete_link(uow, principal_of(request), link_id)

@@ -61,9 +61,8 @@ ExternalId = Annotated[
         extra={"message": "Use only letters, digits, hyphens and underscores."},
     ),
 ]
-UsernameType = Annotated[
-    str, Meta(pattern=r"^[0-9]{3}$", extra={"message": "Enter a three-digit document code."})
-]
+# Checked against the institution's `username_type` choices, not here.
+UsernameType = NonBlank
 SessionId = Annotated[
     str, Meta(pattern=r"^[a-f0-9]{32}$", extra={"message": "Enter a valid session id."})
 ]

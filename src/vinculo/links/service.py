@@ -137,7 +137,7 @@ async def modify_link(
         if any(name not in supported for name in body.fetch_resources):
             raise InvalidValue(
                 "The institution only supports the following resources: " + ", ".join(supported),
-                field="fetch_resources",
+                field="resources",
             )
         changes["fetch_resources"] = list(body.fetch_resources)
     if changes:

@@ -12,6 +12,7 @@ from litestar.exceptions import (
     HTTPException,
     MethodNotAllowedException,
     NotFoundException,
+    SerializationException,
     ValidationException,
 )
 from litestar.types import ExceptionHandlersMap
@@ -80,13 +81,23 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         error = NotFound()
     elif isinstance(exc, MethodNotAllowedException):
         error = MethodNotAllowed(request.method)
-    elif exc.status_code == 400 and "JSON is malformed" in exc.detail:
+    elif exc.status_code == 400 and _is_decode_failure(exc):
         error = ParseError(f"JSON parse error - {exc.detail}")
     else:
         error = BelvoError(exc.detail)
         error.status_code = exc.status_code
         error.code = "invalid" if exc.status_code < 500 else "unexpected_error"
     return handle_belvo_error(request, error)
+
+
+def _is_decode_failure(exc: HTTPException) -> bool:
+    """Whether Litestar raised `exc` because the request body is not valid JSON."""
+    cause = exc.__cause__
+    while cause is not None:
+        if isinstance(cause, msgspec.DecodeError | SerializationException):
+            return True
+        cause = cause.__cause__
+    return "JSON is malformed" in exc.detail
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

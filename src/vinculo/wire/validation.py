@@ -18,6 +18,7 @@ from vinculo.wire.errors import ErrorItem
 
 _LENGTH_AT_LEAST = re.compile(r"of length >= (\d+)")
 _LENGTH_AT_MOST = re.compile(r"of length <= (\d+)")
+_ENUM_VALUE = re.compile(r"^Invalid enum value '(.*)'(?: - at `.*`)?$")
 
 _TYPE_MESSAGES = {
     "str": "Not a valid string.",
@@ -72,8 +73,9 @@ def field_error(name: str, value: Any, field_type: Any, detail: str) -> ErrorIte
         return ErrorItem("null", "This field may not be null.", name)
     if value == "" and _LENGTH_AT_LEAST.search(detail):
         return ErrorItem("blank", "This field may not be blank.", name)
-    if detail.startswith("Invalid enum value"):
-        return ErrorItem("invalid_choice", f'"{value}" is not a valid choice.', name)
+    if match := _ENUM_VALUE.search(detail):
+        # For a list, msgspec names the bad item, which is what the message should show.
+        return ErrorItem("invalid_choice", f'"{match.group(1)}" is not a valid choice.', name)
     if "matching regex" in detail:
         return ErrorItem("invalid", custom_message or "Enter a valid value.", name)
     if match := _LENGTH_AT_LEAST.search(detail):
@@ -97,7 +99,7 @@ def field_error(name: str, value: Any, field_type: Any, detail: str) -> ErrorIte
     if detail.startswith("Expected `array`"):
         return ErrorItem(
             "not_a_list",
-            f'Expected a list of items but got type "{json_type_name(value)}".',
+            f'Expected a list but got type "{json_type_name(value)}".',
             name,
         )
     if custom_message:

@@ -27,7 +27,7 @@ from vinculo.tenants.service import Authenticator
 from vinculo.wire.auth import ApiKeyMiddleware
 from vinculo.wire.handlers import EXCEPTION_HANDLERS
 from vinculo.wire.openapi import UNAUTHORIZED
-from vinculo.wire.request_id import SCOPE_KEY, new_request_id
+from vinculo.wire.request_id import SCOPE_KEY, current_request_id, new_request_id
 
 logger = structlog.get_logger(__name__)
 
@@ -123,11 +123,11 @@ class VinculoApp:
                 message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        token = current_request_id.set(request_id)
         try:
             await self._app(scope, receive, send_with_request_id)
         finally:
-            structlog.contextvars.unbind_contextvars("request_id")
+            current_request_id.reset(token)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> VinculoApp:

@@ -13,6 +13,7 @@ import sys
 import structlog
 
 from vinculo.config import Settings
+from vinculo.wire.request_id import add_request_id
 
 
 def configure_logging(settings: Settings) -> None:
@@ -26,6 +27,7 @@ def configure_logging(settings: Settings) -> None:
     level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_request_id,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]

@@ -34,7 +34,6 @@ from vinculo.db.prepared import CompiledStatement, Prepared
 logger = structlog.get_logger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
 
 def _configure_sqlite(engine: Engine, *, begin_statement: str) -> None:
@@ -50,9 +49,6 @@ def _configure_sqlite(engine: Engine, *, begin_statement: str) -> None:
         # last transactions but never corrupts the file.
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
-        # Read pages through a memory map: each connection's page cache is dropped whenever
-        # another connection commits, and re-reading through the map avoids a syscall a page.
-        cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

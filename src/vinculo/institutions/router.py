@@ -11,7 +11,7 @@ from vinculo.institutions import service
 from vinculo.institutions.schemas import Institution
 from vinculo.wire.auth import context_of
 from vinculo.wire.openapi import BAD_REQUEST, READ_ERRORS, UNAUTHORIZED
-from vinculo.wire.query import Page, build_page, page_request, shape_of
+from vinculo.wire.query import Page, build_page, page_request, request_shape, shape_of
 
 
 class InstitutionsController(Controller):
@@ -39,4 +39,4 @@ class InstitutionsController(Controller):
         self, request: Request[Any, Any, Any], institution_id: FromPath[str]
     ) -> Institution:
         institution = service.get_institution(institution_id)
-        return shape_of(request.query_params).apply(institution)  # type: ignore[no-any-return]
+        return request_shape(request).apply(institution)  # type: ignore[no-any-return]

@@ -23,7 +23,7 @@ from vinculo.wire.openapi import (
     READ_ERRORS,
     UNAUTHORIZED,
 )
-from vinculo.wire.query import Page, build_page, page_request, shape_of
+from vinculo.wire.query import Page, build_page, page_request, request_shape, shape_of
 
 LinkId = Annotated[
     str, PathParameter(description="The link's UUID; anything else answers 404 `not_found`.")
@@ -50,7 +50,7 @@ class LinksController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[LinkRegisterRequest]
     ) -> Link:
         link = await registration.register(context_of(request), principal_of(request), data)
-        return shape_of(request.query_params).apply(link)  # type: ignore[no-any-return]
+        return request_shape(request).apply(link)  # type: ignore[no-any-return]
 
     @patch(
         "/",
@@ -61,13 +61,13 @@ class LinksController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[LinkResumeRequest]
     ) -> Link:
         link = await logins.resume(context_of(request), principal_of(request), data)
-        return shape_of(request.query_params).apply(link)  # type: ignore[no-any-return]
+        return request_shape(request).apply(link)  # type: ignore[no-any-return]
 
     @get("/{link_id:str}", summary="Get a link's details", responses=READ_ERRORS)
     async def get_link(self, request: Request[Any, Any, Any], link_id: LinkId) -> Link:
         async with context_of(request).database.unit_of_work() as uow:
             link = await service.get_link(uow, principal_of(request), link_id)
-        return shape_of(request.query_params).apply(link)  # type: ignore[no-any-return]
+        return request_shape(request).apply(link)  # type: ignore[no-any-return]
 
     @put(
         "/{link_id:str}",
@@ -79,7 +79,7 @@ class LinksController(Controller):
     ) -> Link:
         context = context_of(request)
         link = await logins.update_credentials(context, principal_of(request), link_id, data)
-        return shape_of(request.query_params).apply(link)  # type: ignore[no-any-return]
+        return request_shape(request).apply(link)  # type: ignore[no-any-return]
 
     @patch(
         "/{link_id:str}",
@@ -94,7 +94,7 @@ class LinksController(Controller):
             link = await service.modify_link(
                 uow, principal_of(request), link_id, data, now=context.clock.now()
             )
-        return shape_of(request.query_params).apply(link)  # type: ignore[no-any-return]
+        return request_shape(request).apply(link)  # type: ignore[no-any-return]
 
     @delete("/{link_id:str}", summary="Delete a link and all its data", responses=READ_ERRORS)
     async def delete_link(self, request: Request[Any, Any, Any], link_id: LinkId) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ from vinculo.wire.query import (
 )
 
 EXACT = frozenset({"exact"})
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 EXACT_IN_NOT_IN = frozenset({"exact", "in", "not_in"})
 
 logger = structlog.get_logger(__name__)
@@ -51,6 +53,8 @@ def link_from_row(row: Any) -> Link:
 
 def parse_link_id(raw: str) -> str:
     """Normalise a link id from a URL; anything that is not a UUID is simply not found."""
+    if _CANONICAL_UUID.fullmatch(raw):
+        return raw
     try:
         return str(uuid.UUID(raw))
     except ValueError:

@@ -132,7 +132,20 @@ class Shape:
         }
 
 
+IDENTITY = Shape(None, frozenset())
+
+
+def request_shape(request: Any) -> Shape:
+    """Read `fields` and `omit` of a request, without parsing an empty query string."""
+    if not request.scope.get("query_string"):
+        return IDENTITY
+    return shape_of(request.query_params)
+
+
 def shape_of(multi_query: Any) -> Shape:
+    """Read `fields` and `omit` from the query string."""
+    if not multi_query:
+        return IDENTITY
     fields = split_values(multi_query.getall("fields", []))
     omit = split_values(multi_query.getall("omit", []))
     return Shape(frozenset(fields) if fields else None, frozenset(omit))

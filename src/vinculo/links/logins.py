@@ -260,7 +260,15 @@ async def update_credentials(
                     outcome=outcome,
                 )
             else:
-                link = await _finish_login(context, uow, tenant_id, row, state)
+                link = await _finish_login(
+                    context,
+                    uow,
+                    tenant_id,
+                    row,
+                    state,
+                    stored=stored,
+                    stored_with_client_key=sealed.client_key_salt is not None,
+                )
                 lease.released_by(uow)
     if isinstance(outcome, Challenge):
         logger.info("link.token_required", link_id=link_id, tenant_id=tenant_id)
@@ -269,24 +277,37 @@ async def update_credentials(
 
 
 async def _finish_login(
-    context: AppContext, uow: UnitOfWork, tenant_id: str, row: Any, state: SessionState
+    context: AppContext,
+    uow: UnitOfWork,
+    tenant_id: str,
+    row: Any,
+    state: SessionState,
+    *,
+    stored: Credentials | None = None,
+    stored_with_client_key: bool = False,
 ) -> Link:
     """Store a successful login: credentials, `valid` status, access time; close sessions.
 
+    `stored` is what the link kept before, when known: credentials equal to it and sealed the
+    same way (with or without a client key) are not sealed and written again.
     Returns the link as it is after this work commits.
     """
     now = context.clock.now()
     status = next_status(LinkStatus(row.status), LinkEvent.LOGIN_SUCCEEDED)
-    await store_credentials(
-        context,
-        uow,
-        tenant_id,
-        row.id,
-        row.credentials_storage,
-        state.credentials,
-        state.encryption_key,
-        now,
+    unchanged = stored == state.credentials and stored_with_client_key == (
+        state.encryption_key is not None
     )
+    if not unchanged:
+        await store_credentials(
+            context,
+            uow,
+            tenant_id,
+            row.id,
+            row.credentials_storage,
+            state.credentials,
+            state.encryption_key,
+            now,
+        )
     await repository.record_login(uow, tenant_id, row.id, status=status.value, now=now)
     if getattr(row, "has_sessions", True):
         await repository.delete_link_sessions(uow, tenant_id, row.id)

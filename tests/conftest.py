@@ -106,7 +106,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 def belvo_spec_path() -> Path:
     raw = os.environ.get("VINCULO_BELVO_SPEC")
     if not raw:
-        pytest.skip("VINCULO_BELVO_SPEC is unset: set it to Belvo's OpenAPI 1.35.0 YAML")
+        pytest.skip(
+            "VINCULO_BELVO_SPEC is unset: set it to the path of Belvo's public OpenAPI "
+            "specification 1.35.0 (YAML); scripts/test uses "
+            "../shared/reference/belvo-openapi-1.35.0.yaml when that file exists"
+        )
     path = Path(raw)
     if not path.is_file():
         pytest.fail(f"VINCULO_BELVO_SPEC points at {path}, which is not a file")

@@ -36,7 +36,7 @@ _REPEATED_SLASHES = re.compile(r"/{2,}")
 
 @get("/", summary="Check the secret keys and list the API's resources", responses=UNAUTHORIZED)
 async def api_root(request: Request[Any, Any, Any]) -> dict[str, str]:
-    """What Belvo's SDKs call to log in: any 2xx means the keys are valid."""
+    """Return links to the resources. Belvo's SDKs call it to log in: any 2xx means valid keys."""
     base = str(request.base_url).rstrip("/") + "/api"
     return {
         "institutions": f"{base}/institutions/",

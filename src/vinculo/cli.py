@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine.url import make_url
 
 from vinculo.clock import Clock
 from vinculo.config import Settings
@@ -23,12 +24,19 @@ cli = typer.Typer(help="Vínculo: a self-hosted server that speaks the Belvo agg
 keys_cli = typer.Typer(help="Create, list and revoke API secret keys.")
 cli.add_typer(keys_cli, name="keys")
 console = Console()
+err_console = Console(stderr=True)
 
 
 def _settings() -> Settings:
     settings = Settings()
     configure_logging(settings)
     return settings
+
+
+def _announce_database(settings: Settings) -> None:
+    """Print which database a command works on, since it depends on the current folder."""
+    url = make_url(settings.resolved_database_url)
+    err_console.print(f"Database: {url.render_as_string(hide_password=True)}")
 
 
 @cli.command()
@@ -84,7 +92,8 @@ def serve(
         console.print(f"  secret password: {new_key.secret_password}")
         console.print(
             f"  Python SDK:      Client({new_key.secret_id!r}, '<password>', "
-            f"'http://{bind_host}:{bind_port}')"
+            f"'http://{bind_host}:{bind_port}')",
+            soft_wrap=True,
         )
     app = create_app(settings)
     # Objects alive after start-up live until shutdown; keeping them out of the collector's
@@ -110,6 +119,7 @@ def keys_create(
 ) -> None:
     """Create a secret key and print its id and password once."""
     settings = _settings()
+    _announce_database(settings)
     upgrade(settings.resolved_database_url)
 
     async def create() -> tenants.NewApiKey:
@@ -142,9 +152,12 @@ def keys_create(
 
 
 @keys_cli.command("list")
-def keys_list() -> None:
+def keys_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the keys as JSON lines.")] = False,
+) -> None:
     """List secret keys (ids only; passwords are never stored)."""
     settings = _settings()
+    _announce_database(settings)
     upgrade(settings.resolved_database_url)
 
     async def load() -> list[tuple[str, str, str, str, str]]:
@@ -165,16 +178,32 @@ def keys_list() -> None:
             for row in rows
         ]
 
-    table = Table("secret id", "tenant", "label", "created at", "state")
-    for row in asyncio.run(load()):
+    rows = asyncio.run(load())
+    if as_json:
+        for secret_id, tenant, label, created_at, state in rows:
+            record = {
+                "secret_id": secret_id,
+                "tenant": tenant,
+                "label": label,
+                "created_at": created_at,
+                "state": state,
+            }
+            typer.echo(json.dumps(record))
+        return
+    table = Table("tenant", "label", "created at", "state")
+    # The id is what `keys revoke` takes, so it must never be cut to fit the terminal.
+    table.add_column("secret id", no_wrap=True, overflow="ignore")
+    table.columns.insert(0, table.columns.pop())
+    for row in rows:
         table.add_row(*row)
-    console.print(table)
+    console.print(table, soft_wrap=True)
 
 
 @keys_cli.command("revoke")
 def keys_revoke(secret_id: Annotated[str, typer.Argument(help="Secret key id to revoke.")]) -> None:
-    """Revoke a secret key; requests with it fail from then on."""
+    """Revoke a secret key; requests with it fail within VINCULO_API_KEY_CACHE_SECONDS."""
     settings = _settings()
+    _announce_database(settings)
 
     async def revoke() -> bool:
         database = Database(settings.resolved_database_url)

@@ -63,3 +63,5 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic reports every migration step at INFO, on each start and each CLI command.
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))

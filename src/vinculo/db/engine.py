@@ -1,8 +1,8 @@
 """The database handle and the unit of work that every request and job runs in.
 
 SQLite is driven synchronously on two long-lived connections per process, called inline on the
-event loop: a point query or a commit in WAL mode takes microseconds, far less than a thread
-hop through aiosqlite would (see "Request path cost" in the design notes under `docs/`).
+event loop. A point query or a commit in WAL mode takes microseconds, far less than a thread hop
+through aiosqlite; docs/benchmarks.md has the measurements.
 
 - Reads outside a write transaction go to the reader connection, so they never wait for the
   write lock.

@@ -8,18 +8,31 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath
 
 from vinculo.institutions import service
-from vinculo.institutions.schemas import Institution
+from vinculo.institutions.schemas import Institution, PaginatedResponseInstitution
 from vinculo.wire.auth import context_of
-from vinculo.wire.openapi import BAD_REQUEST, READ_ERRORS, UNAUTHORIZED
-from vinculo.wire.query import Page, build_page, page_request, request_shape, shape_of
+from vinculo.wire.openapi import (
+    BAD_FILTER,
+    READ_ERRORS,
+    UNAUTHORIZED,
+    filter_parameters,
+    list_operation,
+)
+from vinculo.wire.query import build_page, page_request, request_shape, shape_of
 
 
 class InstitutionsController(Controller):
     path = "/institutions"
     tags = ["Institutions"]  # noqa: RUF012  (Litestar declares it as an instance attribute)
 
-    @get("/", summary="List institutions", responses={**BAD_REQUEST, **UNAUTHORIZED})
-    async def list_institutions(self, request: Request[Any, Any, Any]) -> Page[Institution]:
+    @get(
+        "/",
+        summary="List institutions",
+        responses={**BAD_FILTER, **UNAUTHORIZED},
+        operation_class=list_operation(filter_parameters(service.FILTER_DOCS)),
+    )
+    async def list_institutions(
+        self, request: Request[Any, Any, Any]
+    ) -> PaginatedResponseInstitution:
         query = request.query_params
         page = page_request(query)
         shape = shape_of(query)
@@ -28,7 +41,14 @@ class InstitutionsController(Controller):
             shape.apply(item) for item in matching[page.offset : page.offset + page.size]
         ]
         public_url = context_of(request).settings.public_url
-        return build_page(str(request.url), page, len(matching), results, public_url)
+        return build_page(  # type: ignore[return-value]
+            str(request.url),
+            page,
+            len(matching),
+            results,
+            public_url,
+            page_type=PaginatedResponseInstitution,
+        )
 
     @get(
         "/{institution_id:str}",

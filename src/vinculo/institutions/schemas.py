@@ -6,6 +6,8 @@ from typing import Literal
 
 import msgspec
 
+from vinculo.wire.query import Page
+
 InstitutionType = Literal["bank", "fiscal", "employment"]
 InstitutionStatus = Literal["healthy", "down"]
 
@@ -70,3 +72,7 @@ class Institution(msgspec.Struct, kw_only=True):
     @property
     def requires_token(self) -> bool:
         return any(feature.name == "token_required" for feature in self.features)
+
+
+class PaginatedResponseInstitution(Page[Institution]):
+    """One page of `GET /api/institutions/`."""

@@ -12,6 +12,17 @@ from vinculo.wire.query import split_values
 STATUSES = ("healthy", "down")
 TYPES = ("bank", "fiscal", "employment")
 
+# The filters below, for the OpenAPI document: name -> (value kind, lookups, choices).
+FILTER_DOCS: dict[str, tuple[str, frozenset[str], tuple[str, ...]]] = {
+    "country_code": ("str", frozenset({"exact", "in"}), ()),
+    "display_name": ("str", frozenset({"partial"}), ()),
+    "name": ("str", frozenset({"exact", "in"}), ()),
+    "resources": ("str", frozenset({"allin"}), ()),
+    "status": ("choice", frozenset({"exact", "in"}), STATUSES),
+    "type": ("choice", frozenset({"exact", "in"}), TYPES),
+    "website": ("str", frozenset({"exact"}), ()),
+}
+
 
 def get_institution(raw_id: str) -> Institution:
     """Return the institution with integer id `raw_id`; anything else is a 404."""

@@ -98,7 +98,7 @@ def open_credentials(
 class SessionState:
     """What resuming an MFA session needs; sealed with the server's keys only.
 
-    It holds the credentials in a form the server can read, for at most the session's lifetime,
+    It contains the credentials in a form the server can read, for at most the session's lifetime,
     because the connector needs them to finish the login. `encryption_key` is kept too when the
     client sent one, so that the stored credentials can be sealed with it once the login ends.
     """

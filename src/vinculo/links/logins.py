@@ -115,7 +115,7 @@ async def start_session(
     lifetime: timedelta,
     outcome: Challenge,
 ) -> TokenRequired:
-    """Store an MFA session and return the 428 error that tells the client how to resume."""
+    """Store an MFA session and return the 428 error with what the client needs to resume."""
     session_id = uuid.uuid4().hex
     now = context.clock.now()
     sealed = seal_session(context.vault, state, tenant_id=tenant_id, session_id=session_id)
@@ -316,7 +316,10 @@ async def _finish_login(
 
 
 async def resume(context: AppContext, principal: Principal, body: LinkResumeRequest) -> Link:
-    """Answer an MFA challenge (`PATCH /api/links/`); `link` is optional and checked if sent."""
+    """Resume a login with the MFA token (`PATCH /api/links/`).
+
+    `link` is optional; when sent, it must be the session's link.
+    """
     tenant_id = principal.tenant_id
     async with context.database.unit_of_work() as uow:
         session = await repository.get_session(uow, tenant_id, body.session)

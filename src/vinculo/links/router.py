@@ -14,19 +14,23 @@ from vinculo.links.schemas import (
     LinkRegisterRequest,
     LinkResumeRequest,
     LinkUpdateRequest,
+    PaginatedResponseLink,
 )
 from vinculo.wire.auth import context_of, principal_of
 from vinculo.wire.openapi import (
+    BAD_FILTER,
     BAD_REQUEST,
     LOGIN_ERRORS,
     NOT_FOUND,
     READ_ERRORS,
     UNAUTHORIZED,
+    filter_parameters,
+    list_operation,
 )
-from vinculo.wire.query import Page, build_page, page_request, request_shape, shape_of
+from vinculo.wire.query import build_page, filter_docs, page_request, request_shape, shape_of
 
 LinkId = Annotated[
-    str, PathParameter(description="The link's UUID; anything else answers 404 `not_found`.")
+    str, PathParameter(description="The link's UUID; any other value returns 404 `not_found`.")
 ]
 
 
@@ -34,8 +38,13 @@ class LinksController(Controller):
     path = "/links"
     tags = ["Links"]  # noqa: RUF012  (Litestar declares it as an instance attribute)
 
-    @get("/", summary="List links", responses={**BAD_REQUEST, **UNAUTHORIZED})
-    async def list_links(self, request: Request[Any, Any, Any]) -> Page[Link]:
+    @get(
+        "/",
+        summary="List links",
+        responses={**BAD_FILTER, **UNAUTHORIZED},
+        operation_class=list_operation(filter_parameters(filter_docs(service.LINK_FILTERS))),
+    )
+    async def list_links(self, request: Request[Any, Any, Any]) -> PaginatedResponseLink:
         context = context_of(request)
         query = request.query_params
         page = page_request(query)
@@ -43,7 +52,14 @@ class LinksController(Controller):
         async with context.database.unit_of_work() as uow:
             count, results = await service.list_links(uow, principal_of(request), query, page)
         shaped: list[Any] = [shape.apply(link) for link in results]
-        return build_page(str(request.url), page, count, shaped, context.settings.public_url)
+        return build_page(  # type: ignore[return-value]
+            str(request.url),
+            page,
+            count,
+            shaped,
+            context.settings.public_url,
+            page_type=PaginatedResponseLink,
+        )
 
     @post("/", summary="Register a new link", status_code=201, responses=LOGIN_ERRORS)
     async def register(

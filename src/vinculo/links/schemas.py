@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from vinculo.wire.query import Page
+
 DEFAULT_REFRESH_RATE = "7d"
 
 AccessMode = Literal["single", "recurrent"]
@@ -134,6 +136,10 @@ class Link(msgspec.Struct, kw_only=True):
     credentials_storage: str
     stale_in: str | None
     fetch_resources: list[str]
+
+
+class PaginatedResponseLink(Page[Link]):
+    """One page of `GET /api/links/`."""
 
 
 class TokenGenerationDataOut(msgspec.Struct, kw_only=True):

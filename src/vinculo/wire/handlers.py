@@ -91,7 +91,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
 
 
 def _is_decode_failure(exc: HTTPException) -> bool:
-    """Whether Litestar raised `exc` because the request body is not valid JSON."""
+    """Return whether Litestar raised `exc` because the request body is not valid JSON."""
     cause = exc.__cause__
     while cause is not None:
         if isinstance(cause, msgspec.DecodeError | SerializationException):
@@ -101,7 +101,7 @@ def _is_decode_failure(exc: HTTPException) -> bool:
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Answer any uncaught exception with a 500 `unexpected_error`; it is always a bug."""
+    """Log any uncaught exception and return a 500 `unexpected_error`, since it is a bug."""
     logger.exception("request.failed", path=request.url.path, method=request.method)
     return handle_belvo_error(request, UnexpectedError())
 

@@ -69,7 +69,13 @@ def page_request(query: Mapping[str, Any]) -> PageRequest:
 
 
 def build_page(
-    url: str, page: PageRequest, count: int, results: list[T], base_url: str | None = None
+    url: str,
+    page: PageRequest,
+    count: int,
+    results: list[T],
+    base_url: str | None = None,
+    *,
+    page_type: type[Page[T]] = Page,
 ) -> Page[T]:
     """Wrap `results` with `next`/`previous` URLs that keep every other query parameter.
 
@@ -78,7 +84,7 @@ def build_page(
     if page.number > 1 and page.offset >= count:
         raise NotFound("Invalid page.")
     has_next = page.offset + len(results) < count
-    return Page(
+    return page_type(
         count=count,
         next=_page_url(url, page.number + 1, base_url) if has_next else None,
         previous=_page_url(url, page.number - 1, base_url) if page.number > 1 else None,
@@ -171,7 +177,7 @@ def parse_filters(
 ) -> list[ColumnElement[bool]]:
     """Turn the query string into SQL conditions; unknown parameters are ignored.
 
-    A value that does not parse answers 400 `invalid` naming the parameter.
+    A value that does not parse raises a 400 `invalid` naming the parameter.
     """
     conditions: list[ColumnElement[bool]] = []
     for key in dict.fromkeys(multi_query.keys()):
@@ -294,3 +300,10 @@ def _parse_datetime(key: str, raw: str) -> datetime | _Day:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def filter_docs(
+    filters: Mapping[str, FilterField],
+) -> dict[str, tuple[str, frozenset[str], tuple[str, ...]]]:
+    """Return the filter table in the shape `wire.openapi.filter_parameters` takes."""
+    return {name: (spec.kind, spec.lookups, spec.choices) for name, spec in filters.items()}

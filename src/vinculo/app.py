@@ -20,6 +20,7 @@ from vinculo.connectors.sandbox import SandboxConnector
 from vinculo.context import AppContext
 from vinculo.db.engine import Database
 from vinculo.institutions.router import InstitutionsController
+from vinculo.links.retention import RetentionTask
 from vinculo.links.router import LinksController
 from vinculo.security.keys import load_master_key, pepper_from
 from vinculo.security.vault import Vault
@@ -32,6 +33,7 @@ from vinculo.wire.request_id import SCOPE_KEY, current_request_id, new_request_i
 logger = structlog.get_logger(__name__)
 
 _REPEATED_SLASHES = re.compile(r"/{2,}")
+MAX_BODY_BYTES = 1024 * 1024
 
 
 @get("/", summary="Check the secret keys and list the API's resources", responses=UNAUTHORIZED)
@@ -82,12 +84,16 @@ def create_litestar(context: AppContext) -> Litestar:
             }
         ),
     )
+    retention = RetentionTask(context)
     app = Litestar(
         route_handlers=[api],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi,
-        on_shutdown=[context.database.close],
+        on_startup=[retention.start],
+        on_shutdown=[retention.stop, context.database.close],
         debug=False,
+        # Link bodies are a few kilobytes even with a certificate and a private key.
+        request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,
     )
     app.state.context = context

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import sqlite3
+import sys
 from typing import Annotated
 
+import sqlalchemy.exc
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -17,10 +20,19 @@ from vinculo.config import Settings
 from vinculo.db.engine import Database
 from vinculo.db.migrate import upgrade
 from vinculo.logging import configure_logging
-from vinculo.security.keys import load_master_key, pepper_from
+from vinculo.security.keys import (
+    KeyConfigurationError,
+    MasterKeyMismatch,
+    load_master_key,
+    pepper_from,
+    verify_master_key,
+)
 from vinculo.tenants import service as tenants
 
-cli = typer.Typer(help="Vínculo: a self-hosted server that speaks the Belvo aggregation API.")
+cli = typer.Typer(
+    help="Vínculo: a self-hosted server that speaks the Belvo aggregation API.",
+    pretty_exceptions_show_locals=False,
+)
 keys_cli = typer.Typer(help="Create, list and revoke API secret keys.")
 cli.add_typer(keys_cli, name="keys")
 console = Console()
@@ -48,14 +60,14 @@ def migrate() -> None:
 
 
 async def _ensure_sandbox_key(settings: Settings) -> tenants.NewApiKey | None:
-    """On an empty database in sandbox mode, create the sandbox tenant and its key."""
-    if not settings.is_sandbox:
-        return None
+    """Check the master key; on an empty database in sandbox mode, create the sandbox key."""
     database = Database(settings.resolved_database_url)
     try:
-        pepper = pepper_from(settings, load_master_key(settings))
+        master_key = load_master_key(settings)
+        pepper = pepper_from(settings, master_key)
         async with database.unit_of_work() as uow:
-            if await tenants.has_any_tenant(uow):
+            await verify_master_key(uow, master_key, Clock().now())
+            if not settings.is_sandbox or await tenants.has_any_tenant(uow):
                 return None
             password = settings.sandbox_secret_password
             return await tenants.create_api_key(
@@ -125,7 +137,10 @@ def keys_create(
     async def create() -> tenants.NewApiKey:
         database = Database(settings.resolved_database_url)
         try:
-            pepper = pepper_from(settings, load_master_key(settings))
+            master_key = load_master_key(settings)
+            pepper = pepper_from(settings, master_key)
+            async with database.unit_of_work() as uow:
+                await verify_master_key(uow, master_key, Clock().now())
             async with database.unit_of_work() as uow:
                 return await tenants.create_api_key(
                     uow, pepper=pepper, clock=Clock(), tenant_name=tenant, label=label
@@ -220,4 +235,18 @@ def keys_revoke(secret_id: Annotated[str, typer.Argument(help="Secret key id to 
 
 
 def main() -> None:
-    cli()
+    """Run the CLI; configuration and storage failures print one clear line, not a traceback."""
+    try:
+        cli()
+    except KeyConfigurationError as exc:
+        err_console.print(f"[bold red]Invalid master key:[/bold red] {exc}")
+        sys.exit(2)
+    except MasterKeyMismatch as exc:
+        err_console.print(f"[bold red]Wrong master key:[/bold red] {exc}")
+        sys.exit(2)
+    except (sqlite3.OperationalError, sqlalchemy.exc.OperationalError) as exc:
+        err_console.print(
+            f"[bold red]Cannot use the database:[/bold red] {exc}. Check that the data folder "
+            "exists and is writable, or set VINCULO_DATA_DIR / VINCULO_DATABASE_URL."
+        )
+        sys.exit(2)

@@ -217,13 +217,21 @@ class UnitOfWork:
 
     def _end_write(self, *, commit: bool) -> None:
         writer = self._database._writer
-        if writer.in_transaction():
-            # A SQLAlchemy statement joined the transaction; let SQLAlchemy end it.
-            writer.commit() if commit else writer.rollback()
-        elif commit:
-            self._database._writer_driver.commit()
-        else:
-            self._database._writer_driver.rollback()
+        driver = self._database._writer_driver
+        if commit:
+            if writer.in_transaction():
+                # A SQLAlchemy statement joined the transaction; let SQLAlchemy end it.
+                writer.commit()
+            else:
+                driver.commit()
+            return
+        try:
+            # Always through SQLAlchemy too: after a failed commit its connection stays marked
+            # invalid (every later statement raises PendingRollbackError) until rolled back.
+            writer.rollback()
+        finally:
+            if driver.in_transaction:
+                driver.rollback()
 
     def _release(self) -> None:
         self._writing = False

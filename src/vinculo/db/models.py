@@ -118,9 +118,20 @@ class MfaSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class KeyCheck(Base):
+    """A digest of a server key, to notice a server started with a different key."""
+
+    __tablename__ = "key_checks"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 # Core tables for the repositories' statements, typed as `Table` for the type checker.
 tenants = cast(Table, Tenant.__table__)
 api_keys = cast(Table, ApiKey.__table__)
 links = cast(Table, Link.__table__)
 link_credentials = cast(Table, LinkCredentials.__table__)
 mfa_sessions = cast(Table, MfaSession.__table__)
+key_checks = cast(Table, KeyCheck.__table__)

@@ -26,7 +26,8 @@ FILTER_DOCS: dict[str, tuple[str, frozenset[str], tuple[str, ...]]] = {
 
 def get_institution(raw_id: str) -> Institution:
     """Return the institution with integer id `raw_id`; anything else is a 404."""
-    if not raw_id.isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which int() rejects.
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 18:
         raise NotFound()
     institution = catalogue.find_by_id(int(raw_id))
     if institution is None:

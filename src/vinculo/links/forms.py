@@ -52,7 +52,8 @@ def _field_error(form_field: FormField, value: str) -> ErrorItem | None:
         if choice is None:
             return ErrorItem("invalid_choice", f'"{value}" is not a valid choice.', form_field.name)
         return None
-    if form_field.validation and not _compiled(form_field.validation).search(value):
+    # fullmatch: a `$` at the end of a form's pattern would otherwise accept a trailing newline.
+    if form_field.validation and not _compiled(form_field.validation).fullmatch(value):
         return ErrorItem("invalid", form_field.validation_message, form_field.name)
     return None
 

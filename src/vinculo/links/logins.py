@@ -13,7 +13,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-import msgspec
 import structlog
 from msgspec import UNSET
 
@@ -24,6 +23,7 @@ from vinculo.institutions.schemas import Institution
 from vinculo.links import repository
 from vinculo.links.credentials import (
     SessionState,
+    institution_user_id,
     open_credentials,
     open_session,
     seal_credentials,
@@ -48,6 +48,7 @@ from vinculo.links.status import LinkEvent, LinkStatus, next_status
 from vinculo.security.vault import Sealed
 from vinculo.tenants.service import Principal
 from vinculo.wire.errors import (
+    Duplicated,
     InvalidValue,
     NotFound,
     SessionExpired,
@@ -116,6 +117,10 @@ async def start_session(
     outcome: Challenge,
 ) -> TokenRequired:
     """Store an MFA session and return the 428 error with what the client needs to resume."""
+    await uow.begin_write()
+    if await repository.get_link(uow, tenant_id, link_id) is None:
+        # The link was deleted while the institution was answering.
+        raise NotFound()
     session_id = uuid.uuid4().hex
     now = context.clock.now()
     sealed = seal_session(context.vault, state, tenant_id=tenant_id, session_id=session_id)
@@ -193,6 +198,25 @@ class LoginLease:
         self._held = False
 
 
+def _user_id_after(
+    context: AppContext,
+    tenant_id: str,
+    institution: Institution,
+    stored: Credentials,
+    credentials: Credentials,
+) -> str | None:
+    """Return the new `institution_user_id` when an update changes `username_type`."""
+    if credentials.username_type == stored.username_type:
+        return None
+    return institution_user_id(
+        context.pepper,
+        tenant_id=tenant_id,
+        institution=institution.name,
+        username_type=credentials.username_type,
+        username=credentials.username,
+    )
+
+
 def _merge_update(
     institution: Institution, stored: Credentials, body: LinkUpdateRequest
 ) -> Credentials:
@@ -227,7 +251,8 @@ async def update_credentials(
         institution = find_institution(row.institution)
         if row.access_mode == "recurrent" and encryption_key is not None:
             raise InvalidValue(RECURRENT_ENCRYPTION_KEY, field="encryption_key")
-        if sealed is None:
+        expire_at = row.credentials_expire_at
+        if sealed is None or (expire_at is not None and expire_at <= context.clock.now()):
             raise ValidationError(
                 "This link keeps no credentials to update; register the link again."
             )
@@ -268,6 +293,9 @@ async def update_credentials(
                     state,
                     stored=stored,
                     stored_with_client_key=sealed.client_key_salt is not None,
+                    new_user_id=_user_id_after(
+                        context, tenant_id, institution, stored, credentials
+                    ),
                 )
                 lease.released_by(uow)
     if isinstance(outcome, Challenge):
@@ -285,11 +313,13 @@ async def _finish_login(
     *,
     stored: Credentials | None = None,
     stored_with_client_key: bool = False,
+    new_user_id: str | None = None,
 ) -> Link:
     """Store a successful login: credentials, `valid` status, access time; close sessions.
 
     `stored` is what the link kept before, when known: credentials equal to it and sealed the
-    same way (with or without a client key) are not sealed and written again.
+    same way (with or without a client key) are not sealed and written again. `new_user_id` is
+    the link's `institution_user_id` after a change of `username_type`.
     Returns the link as it is after this work commits.
     """
     now = context.clock.now()
@@ -297,22 +327,33 @@ async def _finish_login(
     unchanged = stored == state.credentials and stored_with_client_key == (
         state.encryption_key is not None
     )
+    updated = await repository.record_login(uow, tenant_id, row.id, status=status.value, now=now)
+    if updated is None:
+        # The link was deleted while the institution was answering.
+        raise NotFound()
+    if new_user_id is not None and new_user_id != updated.institution_user_id:
+        other = await repository.get_link_by_user(uow, tenant_id, new_user_id)
+        if other is not None and other.id != row.id:
+            raise Duplicated(institution_user_id=new_user_id)
+        await repository.update_link(uow, tenant_id, row.id, institution_user_id=new_user_id)
+        updated = updated._replace(institution_user_id=new_user_id)
     if not unchanged:
         await store_credentials(
             context,
             uow,
             tenant_id,
             row.id,
-            row.credentials_storage,
+            updated.credentials_storage,
             state.credentials,
             state.encryption_key,
             now,
         )
-    await repository.record_login(uow, tenant_id, row.id, status=status.value, now=now)
     if getattr(row, "has_sessions", True):
         await repository.delete_link_sessions(uow, tenant_id, row.id)
-    logger.info("link.login_succeeded", link_id=row.id, tenant_id=tenant_id)
-    return msgspec.structs.replace(link_from_row(row), status=status.value, last_accessed_at=now)
+    uow.after_commit(
+        lambda: logger.info("link.login_succeeded", link_id=row.id, tenant_id=tenant_id)
+    )
+    return link_from_row(updated)
 
 
 async def resume(context: AppContext, principal: Principal, body: LinkResumeRequest) -> Link:

@@ -183,7 +183,9 @@ async def register(context: AppContext, principal: Principal, body: LinkRegister
                 plan.encryption_key,
                 now,
             )
-            logger.info("link.created", link_id=link_id, tenant_id=tenant_id, status="valid")
+            uow.after_commit(
+                lambda: logger.info("link.created", link_id=link_id, tenant_id=tenant_id)
+            )
         else:
             challenge = await start_session(
                 context,

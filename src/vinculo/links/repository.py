@@ -178,6 +178,7 @@ _RECORD_LOGIN = Prepared(
         updated_at=bindparam("now"),
         login_lease_until=null(),
     )
+    .returning(*LINK_COLUMNS)
 )
 
 
@@ -187,9 +188,15 @@ async def release_login_lease(uow: UnitOfWork, tenant_id: str, link_id: str) -> 
 
 async def record_login(
     uow: UnitOfWork, tenant_id: str, link_id: str, *, status: str, now: datetime
-) -> None:
-    """Store a successful login's status and time, and release the link's login lease."""
-    await uow.execute(_RECORD_LOGIN, tenant_id=tenant_id, link_id=link_id, status=status, now=now)
+) -> Any:
+    """Store a successful login's status and time, and release the link's login lease.
+
+    Returns the link's row as updated, or None when the link was deleted meanwhile.
+    """
+    rows = await uow.execute_returning(
+        _RECORD_LOGIN, tenant_id=tenant_id, link_id=link_id, status=status, now=now
+    )
+    return rows[0] if rows else None
 
 
 async def get_credentials(uow: UnitOfWork, tenant_id: str, link_id: str) -> Sealed | None:

@@ -30,27 +30,31 @@ ResourceName = Literal[
 ]
 
 NonBlank = Annotated[str, Meta(min_length=1)]
+# Patterns end with \Z, not $: in Python's `re`, `$` also matches before a final newline.
+# A login field: bounded, so one request cannot store megabytes of "password".
+Secret = Annotated[str, Meta(min_length=1, max_length=1024)]
 # Base64 alphabet with optional padding; the padding length is not enforced because Belvo's own
 # documented example (`1234567890abcd=`) is not correctly padded.
 Base64Text = Annotated[
     str,
     Meta(
         min_length=1,
-        pattern=r"^[A-Za-z0-9+/\s]+=*\s*$",
+        max_length=65536,
+        pattern=r"^[A-Za-z0-9+/\s]+=*\s*\Z",
         extra={"message": "Enter a valid base64 value."},
     ),
 ]
 CredentialsStorage = Annotated[
     str,
     Meta(
-        pattern=r"^(store|nostore|([1-9]|[1-9][0-9]|[12][0-9]{2}|3[0-5][0-9]|36[0-5])d)$",
+        pattern=r"^(store|nostore|([1-9]|[1-9][0-9]|[12][0-9]{2}|3[0-5][0-9]|36[0-5])d)\Z",
         extra={"message": "Enter store, nostore, or a number of days from 1d to 365d."},
     ),
 ]
 StaleIn = Annotated[
     str,
     Meta(
-        pattern=r"^([1-9]|[1-9][0-9]|[12][0-9]{2}|3[0-5][0-9]|36[0-5])d$",
+        pattern=r"^([1-9]|[1-9][0-9]|[12][0-9]{2}|3[0-5][0-9]|36[0-5])d\Z",
         extra={"message": "Enter a number of days from 1d to 365d, such as 30d."},
     ),
 ]
@@ -59,27 +63,27 @@ ExternalId = Annotated[
     Meta(
         min_length=3,
         max_length=255,
-        pattern=r"^[A-Za-z0-9_-]+$",
+        pattern=r"^[A-Za-z0-9_-]+\Z",
         extra={"message": "Use only letters, digits, hyphens and underscores."},
     ),
 ]
 # Checked against the institution's `username_type` choices, not here.
-UsernameType = NonBlank
+UsernameType = Annotated[str, Meta(min_length=1, max_length=16)]
 SessionId = Annotated[
-    str, Meta(pattern=r"^[a-f0-9]{32}$", extra={"message": "Enter a valid session id."})
+    str, Meta(pattern=r"^[a-f0-9]{32}\Z", extra={"message": "Enter a valid session id."})
 ]
 
 
 class LinkRegisterRequest(msgspec.Struct, kw_only=True):
     """Body of `POST /api/links/`."""
 
-    institution: NonBlank
-    username: NonBlank
-    password: NonBlank | UnsetType = UNSET
-    username2: NonBlank | UnsetType = UNSET
-    username3: NonBlank | UnsetType = UNSET
-    password2: NonBlank | UnsetType = UNSET
-    token: NonBlank | UnsetType = UNSET
+    institution: Annotated[str, Meta(min_length=1, max_length=100)]
+    username: Secret
+    password: Secret | UnsetType = UNSET
+    username2: Secret | UnsetType = UNSET
+    username3: Secret | UnsetType = UNSET
+    password2: Secret | UnsetType = UNSET
+    token: Secret | UnsetType = UNSET
     access_mode: AccessMode = "recurrent"
     fetch_historical: bool | UnsetType = UNSET
     credentials_storage: CredentialsStorage | UnsetType = UNSET
@@ -89,27 +93,27 @@ class LinkRegisterRequest(msgspec.Struct, kw_only=True):
     username_type: UsernameType | UnsetType = UNSET
     certificate: Base64Text | UnsetType = UNSET
     private_key: Base64Text | UnsetType = UNSET
-    encryption_key: NonBlank | UnsetType = UNSET
+    encryption_key: Secret | UnsetType = UNSET
 
 
 class LinkUpdateRequest(msgspec.Struct, kw_only=True):
     """Body of `PUT /api/links/{id}/`: new credentials, or a token, for an existing link."""
 
-    password: NonBlank | UnsetType = UNSET
-    password2: NonBlank | UnsetType = UNSET
-    token: NonBlank | UnsetType = UNSET
+    password: Secret | UnsetType = UNSET
+    password2: Secret | UnsetType = UNSET
+    token: Secret | UnsetType = UNSET
     username_type: UsernameType | UnsetType = UNSET
     certificate: Base64Text | UnsetType = UNSET
     private_key: Base64Text | UnsetType = UNSET
-    encryption_key: NonBlank | UnsetType = UNSET
+    encryption_key: Secret | UnsetType = UNSET
 
 
 class LinkResumeRequest(msgspec.Struct, kw_only=True):
     """Body of `PATCH /api/links/`: the answer to a 428 challenge."""
 
     session: SessionId
-    token: NonBlank | UnsetType = UNSET
-    link: Annotated[str, Meta(min_length=1)] | UnsetType = UNSET
+    token: Secret | UnsetType = UNSET
+    link: Annotated[str, Meta(min_length=1, max_length=64)] | UnsetType = UNSET
 
 
 class LinkModifyRequest(msgspec.Struct, kw_only=True):

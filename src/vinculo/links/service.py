@@ -117,7 +117,8 @@ async def modify_link(
     if body.access_mode is not UNSET and body.access_mode != row.access_mode:
         if body.access_mode == "recurrent":
             sealed = await repository.get_credentials(uow, tenant_id, row.id)
-            if sealed is None:
+            expire_at = row.credentials_expire_at
+            if sealed is None or (expire_at is not None and expire_at <= now):
                 raise InvalidAccessModeSwitch()
             if sealed.client_key_salt is not None:
                 raise InvalidAccessModeSwitch(

@@ -8,11 +8,15 @@ import hashlib
 import hmac
 import os
 import secrets
+from datetime import datetime
 from pathlib import Path
 
 import structlog
+from sqlalchemy import insert, select
 
 from vinculo.config import Settings
+from vinculo.db.engine import UnitOfWork
+from vinculo.db.models import key_checks
 
 logger = structlog.get_logger(__name__)
 
@@ -22,6 +26,10 @@ MASTER_KEY_FILE = "master.key"
 
 class KeyConfigurationError(RuntimeError):
     """The configured master key is missing, unreadable or of the wrong size."""
+
+
+class MasterKeyMismatch(RuntimeError):
+    """The master key differs from the one the database's credentials were sealed with."""
 
 
 def load_master_key(settings: Settings) -> bytes:
@@ -78,3 +86,29 @@ def pepper_from(settings: Settings, master_key: bytes) -> bytes:
     if settings.secret_pepper is not None:
         return settings.secret_pepper.get_secret_value().encode()
     return derive_subkey(master_key, "pepper")
+
+
+MASTER_KEY_CHECK = "master_key"
+
+
+async def verify_master_key(uow: UnitOfWork, master_key: bytes, now: datetime) -> None:
+    """Check the master key against the digest stored on first use, storing it if absent.
+
+    A different key cannot open any stored credentials and, through the derived pepper, makes
+    every API key look wrong; this turns that into one clear error at start-up.
+    """
+    digest = derive_subkey(master_key, "key-check")
+    await uow.begin_write()
+    stored = await uow.scalar(
+        select(key_checks.c.digest).where(key_checks.c.name == MASTER_KEY_CHECK)
+    )
+    if stored is None:
+        await uow.execute(
+            insert(key_checks).values(name=MASTER_KEY_CHECK, digest=digest, created_at=now)
+        )
+        return
+    if not hmac.compare_digest(stored, digest):
+        raise MasterKeyMismatch(
+            "this database was created with another master key, so its credentials and API "
+            "keys cannot be read; start with the original VINCULO_MASTER_KEY or master.key"
+        )

@@ -50,7 +50,8 @@ def _decrypt(key: bytes, sealed: bytes, associated_data: bytes) -> bytes:
     nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
     try:
         return AESGCM(key).decrypt(nonce, ciphertext, associated_data)
-    except InvalidTag as exc:
+    except (InvalidTag, ValueError) as exc:
+        # ValueError: the stored bytes are too short to hold a nonce and a tag.
         raise DecryptionFailed("sealed record failed authentication") from exc
 
 

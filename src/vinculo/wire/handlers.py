@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import typing
 from typing import Any
 
 import msgspec
+import sqlalchemy.exc
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -23,6 +25,7 @@ from vinculo.wire.errors import (
     MethodNotAllowed,
     NotFound,
     ParseError,
+    ServiceUnavailable,
     UnexpectedError,
     ValidationFailed,
 )
@@ -106,7 +109,29 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return handle_belvo_error(request, UnexpectedError())
 
 
+def handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    """Reject a JSON body nested too deeply to decode (msgspec stops at about 1000 levels)."""
+    return handle_belvo_error(request, ParseError("JSON parse error - nested too deeply"))
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+def handle_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Answer 503 with `Retry-After` when the database cannot take the request (disk full,
+    file unreadable), so clients retry instead of treating it as a bug."""
+    logger.error(
+        "database.unavailable", error=str(exc), path=request.url.path, method=request.method
+    )
+    response = handle_belvo_error(request, ServiceUnavailable())
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    RecursionError: handle_recursion,
+    sqlite3.OperationalError: handle_database_unavailable,
+    sqlalchemy.exc.OperationalError: handle_database_unavailable,
     BelvoError: handle_belvo_error,
     ValidationException: handle_validation,
     HTTPException: handle_http_exception,

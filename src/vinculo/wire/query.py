@@ -19,6 +19,7 @@ T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+MAX_PAGE_NUMBER = 10**12
 RESERVED_PARAMETERS = frozenset({"page", "page_size", "fields", "omit", "format"})
 
 Lookup = Literal["exact", "in", "not_in", "gt", "gte", "lt", "lte", "range", "icontains"]
@@ -63,7 +64,8 @@ def page_request(query: Mapping[str, Any]) -> PageRequest:
         number = int(raw_number) if raw_number not in (None, "") else 1
     except ValueError:
         raise NotFound("Invalid page.") from None
-    if number < 1:
+    # Past MAX_PAGE_NUMBER the offset no longer fits a database integer.
+    if number < 1 or number > MAX_PAGE_NUMBER:
         raise NotFound("Invalid page.")
     return PageRequest(number, size)
 
@@ -188,7 +190,13 @@ def parse_filters(
         if spec is None or lookup not in spec.lookups:
             continue
         values: list[str] = multi_query.getall(key)
-        conditions.append(_condition(key, spec, lookup, values))
+        try:
+            conditions.append(_condition(key, spec, lookup, values))
+        except OverflowError:
+            # A date at the edge of the calendar, moved by a time zone or a day past its end.
+            raise InvalidValue(
+                "Enter a date between 0001-01-02 and 9999-12-30.", field=key
+            ) from None
     return conditions
 
 

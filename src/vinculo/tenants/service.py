@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import time
 import uuid
@@ -103,39 +104,43 @@ async def revoke_api_key(uow: UnitOfWork, secret_id: str, clock: Clock) -> bool:
 class Authenticator:
     """Checks Basic-auth secret keys, trusting a verified key for `cache_seconds`.
 
-    The cache keeps a digest comparison and a primary-key read off the hot path; its lifetime
-    bounds how long a revoked key keeps working in a process that verified it before.
+    The cache keeps a database read and an HMAC off the hot path. It is keyed by a keyed
+    BLAKE2b digest of the whole `Authorization` header, so no secret is held in plain text.
+    Its lifetime bounds how long a revoked key keeps working in a process that verified it.
     """
+
+    MAX_ENTRIES = 10_000
 
     def __init__(self, *, pepper: bytes, cache_seconds: float) -> None:
         self._pepper = pepper
+        self._cache_key = hashlib.blake2b(pepper, digest_size=32).digest()
         self._cache_seconds = cache_seconds
-        self._verified: dict[tuple[str, bytes], tuple[float, Principal]] = {}
+        self._verified: dict[bytes, tuple[float, Principal]] = {}
 
-    def cached(self, secret_id: str, password: str) -> Principal | None:
-        """Return the principal of a key verified less than `cache_seconds` ago, if any."""
-        entry = self._verified.get((secret_id, secret_digest(self._pepper, secret_id, password)))
+    def _header_digest(self, header: bytes) -> bytes:
+        return hashlib.blake2b(header, key=self._cache_key, digest_size=32).digest()
+
+    def cached(self, header: bytes) -> Principal | None:
+        """Return the principal of an `Authorization` header verified recently, if any."""
+        entry = self._verified.get(self._header_digest(header))
         if entry is not None and entry[0] > time.monotonic():
             return entry[1]
         return None
 
     async def authenticate(
-        self, uow: UnitOfWork, secret_id: str, password: str
+        self, uow: UnitOfWork, secret_id: str, password: str, *, header: bytes | None = None
     ) -> Principal | None:
-        """Check a key against storage, and remember it for `cache_seconds` when valid."""
-        digest = secret_digest(self._pepper, secret_id, password)
-        cache_key = (secret_id, digest)
-        now = time.monotonic()
-
+        """Check a key against storage; remember a valid one under its `header`, if given."""
         row = await repository.api_key_by_id(uow, secret_id)
         if row is None or row.revoked_at is not None:
-            self._verified.pop(cache_key, None)
             return None
+        digest = secret_digest(self._pepper, secret_id, password)
         if not hmac.compare_digest(digest, row.secret_digest):
             return None
         principal = Principal(str(row.tenant_id), str(row.principal_id), secret_id)
-        if self._cache_seconds > 0:
-            if len(self._verified) > 10_000:
+        if header is not None and self._cache_seconds > 0:
+            if len(self._verified) >= self.MAX_ENTRIES:
                 self._verified.clear()
-            self._verified[cache_key] = (now + self._cache_seconds, principal)
+            expires = time.monotonic() + self._cache_seconds
+            self._verified[self._header_digest(header)] = (expires, principal)
         return principal

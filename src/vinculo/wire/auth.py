@@ -14,6 +14,7 @@ from vinculo.tenants.service import Principal
 from vinculo.wire.errors import AuthenticationFailed
 
 PRINCIPAL_KEY = "vinculo.principal"
+CONTEXT_KEY = "vinculo.context"
 
 
 def parse_basic_auth(header: str | None) -> tuple[str, str] | None:
@@ -44,24 +45,30 @@ class ApiKeyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        credentials = parse_basic_auth(_authorization_header(scope))
-        if credentials is None:
+        header = _authorization_header(scope)
+        if header is None:
             raise AuthenticationFailed()
         context: AppContext = scope["litestar_app"].state.context
-        principal = context.authenticator.cached(*credentials)
+        principal = context.authenticator.cached(header)
         if principal is None:
+            credentials = parse_basic_auth(header.decode("latin-1"))
+            if credentials is None:
+                raise AuthenticationFailed()
             async with context.database.unit_of_work() as uow:
-                principal = await context.authenticator.authenticate(uow, *credentials)
+                principal = await context.authenticator.authenticate(
+                    uow, *credentials, header=header
+                )
         if principal is None:
             raise AuthenticationFailed()
         scope[PRINCIPAL_KEY] = principal  # type: ignore[literal-required]
+        scope[CONTEXT_KEY] = context  # type: ignore[literal-required]
         await self.app(scope, receive, send)
 
 
-def _authorization_header(scope: Scope) -> str | None:
+def _authorization_header(scope: Scope) -> bytes | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
-            return value.decode("latin-1")
+            return bytes(value)
     return None
 
 
@@ -73,5 +80,8 @@ def principal_of(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
 
 
 def context_of(connection: ASGIConnection[Any, Any, Any, Any]) -> AppContext:
-    context: AppContext = connection.app.state.context
-    return context
+    context = connection.scope.get(CONTEXT_KEY)
+    if isinstance(context, AppContext):
+        return context
+    app_context: AppContext = connection.app.state.context
+    return app_context

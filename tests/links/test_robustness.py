@@ -1,4 +1,4 @@
-"""Faults and odd input found by trying to break the server: each answers cleanly."""
+"""Faults and odd input found by trying to break the server: each gets a clean answer."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Retention: drop expired MFA sessions and credentials past their `credentials_storage`.
 
-Runs every `RETENTION_INTERVAL_SECONDS` inside the server process. Logins also check expiry
-themselves, so a link is never used past its period between two runs.
+Runs every `RETENTION_INTERVAL_SECONDS` inside the server process. Credential updates and
+switches to recurrent also check the period themselves, so they never use credentials past it
+between two runs.
 """
 
 from __future__ import annotations

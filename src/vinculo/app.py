@@ -101,7 +101,7 @@ def create_litestar(context: AppContext) -> Litestar:
 
 
 class VinculoApp:
-    """Outer ASGI layer: a request id on every response and log line, and tolerant paths.
+    """Outer ASGI layer: a request id on every response and log line, tolerant paths, HEAD.
 
     It runs before routing, so even a 404 for an unknown URL carries the request id. Repeated
     slashes are collapsed because an SDK given a base URL ending in `/` requests `//api/...`.
@@ -123,10 +123,17 @@ class VinculoApp:
             scope["path"] = _REPEATED_SLASHES.sub("/", path)
             scope["raw_path"] = scope["path"].encode()
         header = (b"x-request-id", request_id.encode())
+        # HEAD is GET without the body, as HTTP defines it; the routes declare only GET.
+        is_head = scope["method"] == "HEAD"
+        if is_head:
+            # A copy: the server keeps its own scope, where the method is still HEAD.
+            scope = {**scope, "method": "GET"}
 
         async def send_with_request_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", ()), header]
+            elif is_head and message["type"] == "http.response.body":
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
         token = current_request_id.set(request_id)

@@ -221,3 +221,15 @@ async def test_failed_login_keeps_status(app: VinculoApp, client: httpx.AsyncCli
     assert single_error(response, 400)["code"] == "login_error"
     assert status == "valid"
     assert json.loads(response.text)[0]["message"]
+
+
+async def test_head_is_get_without_body(client: httpx.AsyncClient) -> None:
+    link = await create_link(client, "head_user")
+
+    head = await client.head(f"/api/links/{link['id']}/")
+    get = await client.get(f"/api/links/{link['id']}/")
+
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == get.headers["content-length"]
+    assert head.headers["x-request-id"] != get.headers["x-request-id"]

@@ -233,3 +233,65 @@ async def test_head_is_get_without_body(client: httpx.AsyncClient) -> None:
     assert head.content == b""
     assert head.headers["content-length"] == get.headers["content-length"]
     assert head.headers["x-request-id"] != get.headers["x-request-id"]
+
+
+NOSTORE = {
+    "access_mode": "single",
+    "credentials_storage": "nostore",
+    "fetch_resources": ["ACCOUNTS"],
+    "fetch_historical": True,
+}
+
+
+async def credential_rows(app: VinculoApp, link_id: str) -> list[object]:
+    async with app.context.database.unit_of_work() as uow:
+        rows = await uow.rows(
+            select(link_credentials.c.client_key_salt).where(link_credentials.c.link_id == link_id)
+        )
+    return list(rows)
+
+
+async def test_nostore_keeps_no_credentials(app: VinculoApp, client: httpx.AsyncClient) -> None:
+    link = await create_link(client, "nostore_user", **NOSTORE)
+
+    assert link["credentials_storage"] == "nostore"
+    assert await credential_rows(app, link["id"]) == []
+
+
+async def test_nostore_mfa_session_is_short(app: VinculoApp, client: httpx.AsyncClient) -> None:
+    body = link_body("mfa_default", institution="heimdall_mx_retail", **NOSTORE)
+    challenge = await client.post("/api/links/", json=body)
+    item = challenge.json()[0]
+    resumed = await client.patch(
+        "/api/links/", json={"session": item["session"], "token": "123456"}
+    )
+
+    assert challenge.status_code == 428
+    assert item["expiry"] <= 15 * 60
+    assert resumed.status_code == 200, resumed.text
+    assert resumed.json()["status"] == "valid"
+    assert await credential_rows(app, item["link"]) == []
+
+
+async def test_put_mfa_keeps_encryption_key(app: VinculoApp, client: httpx.AsyncClient) -> None:
+    body = link_body("mfa_default", institution="heimdall_mx_retail", access_mode="single")
+    challenge = await client.post("/api/links/", json=body)
+    link_id = challenge.json()[0]["link"]
+    await client.patch(
+        "/api/links/", json={"session": challenge.json()[0]["session"], "token": "123456"}
+    )
+
+    update = await client.put(
+        f"/api/links/{link_id}/", json={"password": "new", "encryption_key": "k" * 32}
+    )
+    resumed = await client.patch(
+        "/api/links/", json={"session": update.json()[0]["session"], "token": "123456"}
+    )
+    without_key = await client.put(f"/api/links/{link_id}/", json={"token": "123456"})
+
+    assert update.status_code == 428
+    assert resumed.status_code == 200, resumed.text
+    rows = await credential_rows(app, link_id)
+    assert len(rows) == 1
+    assert rows[0][0] is not None, "the resumed update must seal with the client key"
+    assert single_error(without_key, 400)["field"] == "encryption_key"

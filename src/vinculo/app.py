@@ -22,6 +22,7 @@ from vinculo.db.engine import Database
 from vinculo.institutions.router import InstitutionsController
 from vinculo.links.retention import RetentionTask
 from vinculo.links.router import LinksController
+from vinculo.logging import configure_logging
 from vinculo.security.keys import load_master_key, pepper_from
 from vinculo.security.vault import Vault
 from vinculo.tenants.service import Authenticator
@@ -144,6 +145,13 @@ class VinculoApp:
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> VinculoApp:
+    """Build the ASGI application, configuring logging first if nothing did.
+
+    structlog's own default renders exceptions with the local variables of every frame, which
+    can include keys; `configure_logging` renders plain tracebacks.
+    """
     settings = settings or Settings()
+    if not structlog.is_configured():
+        configure_logging(settings)
     context = build_context(settings, clock=clock)
     return VinculoApp(create_litestar(context), context)

@@ -402,7 +402,15 @@ async def resume(context: AppContext, principal: Principal, body: LinkResumeRequ
                     outcome=outcome,
                 )
             else:
-                link = await _finish_login(context, uow, tenant_id, row, state)
+                # An update may have changed `username_type`, and so the user's id.
+                user_id = institution_user_id(
+                    context.pepper,
+                    tenant_id=tenant_id,
+                    institution=institution.name,
+                    username_type=state.credentials.username_type,
+                    username=state.credentials.username,
+                )
+                link = await _finish_login(context, uow, tenant_id, row, state, new_user_id=user_id)
                 lease.released_by(uow)
     if isinstance(outcome, Challenge):
         raise challenge

@@ -11,9 +11,12 @@ from pathlib import Path
 
 
 def run_cli(
-    data_dir: Path, *arguments: str, master_key: str | None = None
+    data_dir: Path,
+    *arguments: str,
+    master_key: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "VINCULO_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "VINCULO_DATA_DIR": str(data_dir), **(extra_env or {})}
     env.pop("VINCULO_DATABASE_URL", None)
     env.pop("VINCULO_MASTER_KEY", None)
     if master_key is not None:
@@ -61,3 +64,11 @@ def test_short_master_key_is_refused(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert "has 5 bytes" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_production_needs_master_key(tmp_path: Path) -> None:
+    refused = run_cli(tmp_path, "keys", "create", extra_env={"VINCULO_MODE": "production"})
+
+    assert refused.returncode == 2
+    assert "VINCULO_MASTER_KEY" in refused.stderr
+    assert not (tmp_path / "master.key").exists()

@@ -295,3 +295,37 @@ async def test_put_mfa_keeps_encryption_key(app: VinculoApp, client: httpx.Async
     assert len(rows) == 1
     assert rows[0][0] is not None, "the resumed update must seal with the client key"
     assert single_error(without_key, 400)["field"] == "encryption_key"
+
+
+async def test_switch_during_update_keeps_rule(app: VinculoApp, client: httpx.AsyncClient) -> None:
+    body = link_body("mfa_default", institution="heimdall_mx_retail", access_mode="single")
+    first = (await client.post("/api/links/", json=body)).json()[0]
+    await client.patch("/api/links/", json={"session": first["session"], "token": "123456"})
+    update = await client.put(
+        f"/api/links/{first['link']}/", json={"password": "new", "encryption_key": "k" * 32}
+    )
+    switched = await client.patch(f"/api/links/{first['link']}/", json={"access_mode": "recurrent"})
+
+    resumed = await client.patch(
+        "/api/links/", json={"session": update.json()[0]["session"], "token": "123456"}
+    )
+
+    assert switched.status_code == 200
+    assert single_error(resumed, 400)["field"] == "encryption_key"
+    rows = await credential_rows(app, first["link"])
+    assert rows[0][0] is None, "the stored credentials must stay readable by the server"
+
+
+async def test_expired_session_row_is_deleted(
+    app: VinculoApp, client: httpx.AsyncClient, clock: Clock
+) -> None:
+    body = link_body("mfa_default", institution="heimdall_mx_retail")
+    item = (await client.post("/api/links/", json=body)).json()[0]
+    clock.advance(timedelta(seconds=item["expiry"] + 1))
+
+    response = await client.patch("/api/links/", json={"session": item["session"], "token": "1"})
+    async with app.context.database.unit_of_work() as uow:
+        remaining = await uow.rows(select(mfa_sessions.c.id))
+
+    assert single_error(response, 400)["code"] == "session_expired"
+    assert remaining == []

@@ -12,6 +12,10 @@ through aiosqlite; docs/benchmarks.md has the measurements.
   processes that write to the same file wait up to `busy_timeout` for it.
 
 A unit of work commits once, at the end of the request; services only execute statements.
+
+NOTE: waiting for another process's write lock (up to `busy_timeout`, 10 s) blocks the event
+loop, reads included. SQLite mode expects one server process, with CLI commands as short,
+occasional writers beside it.
 """
 
 from __future__ import annotations

@@ -75,7 +75,11 @@ def _compile(statement: Executable, dialect: Dialect) -> CompiledStatement:
     compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
     assert isinstance(compiled, SQLCompiler)
     names = tuple(compiled.positiontup or ())
-    bind_processors = tuple(compiled.binds[name].type.bind_processor(dialect) for name in names)
+    # The dialect's own implementation of each type, as SQLAlchemy itself uses: the generic
+    # DateTime, for one, formats differently from SQLite's DATETIME.
+    bind_processors = tuple(
+        compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    )
     row_type: type[tuple[Any, ...]] | None = None
     result_processors: tuple[Processor, ...] = ()
     columns: list[Any] = []
@@ -86,5 +90,7 @@ def _compile(statement: Executable, dialect: Dialect) -> CompiledStatement:
     if columns:
         keys = [str(column.key) for column in columns]
         row_type = namedtuple("PreparedRow", keys)  # type: ignore[misc,no-redef]
-        result_processors = tuple(column.type.result_processor(dialect, None) for column in columns)
+        result_processors = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+        )
     return CompiledStatement(compiled.string, names, bind_processors, row_type, result_processors)

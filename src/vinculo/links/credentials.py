@@ -111,16 +111,26 @@ class SessionState:
         return replace(self, connector_state=connector_state)
 
 
-def seal_session(vault: Vault, state: SessionState, *, tenant_id: str, session_id: str) -> Sealed:
+def seal_session(
+    vault: Vault, state: SessionState, *, tenant_id: str, session_id: str, link_id: str
+) -> Sealed:
+    """Seal an MFA session's state, bound to its tenant, id and link."""
     return vault.seal(
-        msgspec.json.encode(state), tenant_id=tenant_id, kind=SESSION_KIND, record_id=session_id
+        msgspec.json.encode(state),
+        tenant_id=tenant_id,
+        kind=SESSION_KIND,
+        record_id=f"{session_id}:{link_id}",
     )
 
 
-def open_session(vault: Vault, sealed: Sealed, *, tenant_id: str, session_id: str) -> SessionState:
+def open_session(
+    vault: Vault, sealed: Sealed, *, tenant_id: str, session_id: str, link_id: str
+) -> SessionState:
     """Decrypt an MFA session's state; an altered row counts as an expired session."""
     try:
-        raw = vault.open(sealed, tenant_id=tenant_id, kind=SESSION_KIND, record_id=session_id)
+        raw = vault.open(
+            sealed, tenant_id=tenant_id, kind=SESSION_KIND, record_id=f"{session_id}:{link_id}"
+        )
     except DecryptionFailed:
         logger.error("link.session_unreadable", session=session_id, tenant_id=tenant_id)
         raise SessionExpired() from None

@@ -64,6 +64,7 @@ logger = structlog.get_logger(__name__)
 # Belvo keeps the credentials of a `nostore` link only while an MFA session is open, 15 minutes
 # at most.
 NOSTORE_SESSION_LIMIT = timedelta(minutes=15)
+NO_CREDENTIALS = "This link keeps no credentials to update; register the link again."
 
 
 def raise_login_failure(outcome: LoginFailed) -> NoReturn:
@@ -123,7 +124,9 @@ async def start_session(
         raise NotFound()
     session_id = uuid.uuid4().hex
     now = context.clock.now()
-    sealed = seal_session(context.vault, state, tenant_id=tenant_id, session_id=session_id)
+    sealed = seal_session(
+        context.vault, state, tenant_id=tenant_id, session_id=session_id, link_id=link_id
+    )
     await repository.insert_session(
         uow,
         session_id=session_id,
@@ -253,9 +256,7 @@ async def update_credentials(
             raise InvalidValue(RECURRENT_ENCRYPTION_KEY, field="encryption_key")
         expire_at = row.credentials_expire_at
         if sealed is None or (expire_at is not None and expire_at <= context.clock.now()):
-            raise ValidationError(
-                "This link keeps no credentials to update; register the link again."
-            )
+            raise ValidationError(NO_CREDENTIALS)
         stored = open_credentials(
             context.vault,
             sealed,
@@ -331,6 +332,13 @@ async def _finish_login(
     if updated is None:
         # The link was deleted while the institution was answering.
         raise NotFound()
+    # The link may have changed while the institution was answering (a PATCH to recurrent, or
+    # its storage period ending), so the rules are checked again on the row as it is now.
+    if updated.access_mode == "recurrent" and state.encryption_key is not None:
+        raise InvalidValue(RECURRENT_ENCRYPTION_KEY, field="encryption_key")
+    expire_at = updated.credentials_expire_at
+    if expire_at is not None and expire_at <= now:
+        raise ValidationError(NO_CREDENTIALS)
     if new_user_id is not None and new_user_id != updated.institution_user_id:
         other = await repository.get_link_by_user(uow, tenant_id, new_user_id)
         if other is not None and other.id != row.id:
@@ -368,14 +376,19 @@ async def resume(context: AppContext, principal: Principal, body: LinkResumeRequ
             raise SessionExpired()
         if body.link is not UNSET and _same_id(body.link) != session.link_id:
             raise InvalidValue("The session does not belong to this link.", field="link")
-        if session.expires_at <= context.clock.now():
+        expired = session.expires_at <= context.clock.now()
+        if expired:
+            # Deleted in this unit of work, which must commit before the error is raised.
             await repository.delete_session(uow, tenant_id, session.id)
-            logger.info("link.session_expired", link_id=session.link_id, session=session.id)
-            raise SessionExpired()
         row = await repository.get_link(uow, tenant_id, session.link_id)
+    if expired:
+        logger.info("link.session_expired", link_id=session.link_id, session=session.id)
+        raise SessionExpired()
     assert row is not None, "sessions are deleted with their link"
     sealed = Sealed(session.wrapped_key, session.ciphertext, session.client_key_salt)
-    state = open_session(context.vault, sealed, tenant_id=tenant_id, session_id=session.id)
+    state = open_session(
+        context.vault, sealed, tenant_id=tenant_id, session_id=session.id, link_id=row.id
+    )
     institution = find_institution(row.institution)
 
     async with LoginLease(context, tenant_id, row.id) as lease:
@@ -387,7 +400,9 @@ async def resume(context: AppContext, principal: Principal, body: LinkResumeRequ
             logger.info("link.resume_failed", link_id=row.id, code=outcome.code)
             raise_login_failure(outcome)
         async with context.database.unit_of_work() as uow:
-            await repository.delete_session(uow, tenant_id, session.id)
+            if not await repository.delete_session(uow, tenant_id, session.id):
+                # Another process completed this session while the institution answered.
+                raise SessionExpired()
             if isinstance(outcome, Challenge):
                 if session.purpose == "register":
                     next_status(LinkStatus(row.status), LinkEvent.REGISTRATION_CHALLENGED)

@@ -280,12 +280,14 @@ async def get_session(uow: UnitOfWork, tenant_id: str, session_id: str) -> Any:
     return await uow.first(statement)
 
 
-async def delete_session(uow: UnitOfWork, tenant_id: str, session_id: str) -> None:
-    await uow.execute(
+async def delete_session(uow: UnitOfWork, tenant_id: str, session_id: str) -> bool:
+    """Delete a session; return whether it still existed."""
+    deleted = await uow.execute(
         delete(mfa_sessions).where(
             mfa_sessions.c.tenant_id == tenant_id, mfa_sessions.c.id == session_id
         )
     )
+    return deleted > 0
 
 
 _DELETE_LINK_SESSIONS = Prepared(

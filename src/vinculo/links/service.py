@@ -109,6 +109,9 @@ async def modify_link(
     if body.access_mode is UNSET and body.stale_in is UNSET and body.fetch_resources is UNSET:
         raise FieldRequired(field="access_mode")
     tenant_id = principal.tenant_id
+    # Read inside the write transaction, so another process cannot change the link between
+    # the checks below and the update.
+    await uow.begin_write()
     row = await repository.get_link(uow, tenant_id, parse_link_id(link_id))
     if row is None:
         raise NotFound()

@@ -36,10 +36,15 @@ def load_master_key(settings: Settings) -> bytes:
     """Return the 32-byte master key from settings, or from the key file in the data directory.
 
     The key file is created on first run with mode 0600. That suits a laptop, not production:
-    a production deployment supplies `VINCULO_MASTER_KEY` from its secret store.
+    production mode requires `VINCULO_MASTER_KEY`, supplied from a secret store.
     """
     if settings.master_key is not None:
         return _decode_key(settings.master_key.get_secret_value(), "VINCULO_MASTER_KEY")
+    if settings.mode == "production":
+        # A key file beside the database would travel with every backup of it.
+        raise KeyConfigurationError(
+            "production mode needs VINCULO_MASTER_KEY (base64 of 32 bytes) from a secret store"
+        )
 
     path = settings.data_dir / MASTER_KEY_FILE
     if path.exists():

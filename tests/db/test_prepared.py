@@ -1,0 +1,43 @@
+"""Prepared statements store and read values exactly as SQLAlchemy does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import bindparam, insert, select, text
+
+from vinculo.db.engine import Database
+from vinculo.db.migrate import upgrade
+from vinculo.db.models import tenants
+from vinculo.db.prepared import Prepared
+
+INSERT_TENANT = Prepared(
+    insert(tenants).values(
+        id=bindparam("id"), name=bindparam("name"), created_at=bindparam("created_at")
+    )
+)
+TENANT_BY_ID = Prepared(select(tenants).where(tenants.c.id == bindparam("id")))
+
+
+async def test_prepared_matches_sqlalchemy(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'prepared.db'}"
+    upgrade(url)
+    database = Database(url)
+    whole_second = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    try:
+        async with database.unit_of_work() as uow:
+            await uow.execute(INSERT_TENANT, id="a", name="prepared", created_at=whole_second)
+            await uow.execute(insert(tenants).values(id="b", name="core", created_at=whole_second))
+        async with database.unit_of_work() as uow:
+            stored = await uow.rows(
+                select(text("id"), text("created_at")).select_from(tenants).order_by(text("id"))
+            )
+            prepared_row = await uow.first(TENANT_BY_ID, id="b")
+            core_row = await uow.first(select(tenants).where(tenants.c.id == "a"))
+    finally:
+        database.close()
+
+    assert stored[0][1] == stored[1][1], "both paths must write the same text"
+    assert prepared_row.created_at == whole_second
+    assert core_row.created_at == whole_second

@@ -73,6 +73,9 @@ def field_error(name: str, value: Any, field_type: Any, detail: str) -> ErrorIte
         return ErrorItem("null", "This field may not be null.", name)
     if value == "" and _LENGTH_AT_LEAST.search(detail):
         return ErrorItem("blank", "This field may not be blank.", name)
+    if _accepts_bool(field_type) and detail.startswith(("Invalid enum value", "Expected `")):
+        # A boolean that also takes Django REST Framework's spellings ("true", "0"...).
+        return ErrorItem("invalid", "Must be a valid boolean.", name)
     if match := _ENUM_VALUE.search(detail):
         # For a list, msgspec names the bad item, which is what the message should show.
         return ErrorItem("invalid_choice", f'"{match.group(1)}" is not a valid choice.', name)
@@ -90,7 +93,7 @@ def field_error(name: str, value: Any, field_type: Any, detail: str) -> ErrorIte
         )
     if "Invalid UUID" in detail:
         return ErrorItem("invalid", f'"{value}" is not a valid UUID.', name)
-    if "Invalid date" in detail or "`date`" in detail:
+    if "Invalid date" in detail or "encoded date" in detail or "`date`" in detail:
         return ErrorItem(
             "invalid",
             "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
@@ -106,6 +109,10 @@ def field_error(name: str, value: Any, field_type: Any, detail: str) -> ErrorIte
         return ErrorItem("invalid", custom_message, name)
     expected = detail.removeprefix("Expected `").split("`", 1)[0]
     return ErrorItem("invalid", _TYPE_MESSAGES.get(expected, "Invalid value."), name)
+
+
+def _accepts_bool(field_type: Any) -> bool:
+    return field_type is bool or bool in typing.get_args(field_type)
 
 
 def _custom_message(field_type: Any) -> str | None:

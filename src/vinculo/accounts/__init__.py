@@ -1,0 +1,1 @@
+"""Accounts: the bank accounts, credit cards and loans that a link retrieves."""

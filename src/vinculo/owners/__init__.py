@@ -1,0 +1,1 @@
+"""Owners: the people or companies that hold a link's accounts."""

@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import msgspec
-from msgspec import UNSET, UnsetType
 
-from vinculo.accounts.schemas import Account, ResourceId, SaveData
-from vinculo.links.schemas import Secret
+from vinculo.accounts.schemas import Account
+from vinculo.transactions.schemas import TransactionsRequest
 
 
 class Balance(msgspec.Struct, kw_only=True):
@@ -30,19 +29,8 @@ class Balance(msgspec.Struct, kw_only=True):
     collected_at: datetime | None
 
 
-class BalancesRequest(msgspec.Struct, kw_only=True):
-    """Body of `POST /api/balances/`: retrieve a link's daily balances of a date range.
+class BalancesRequest(TransactionsRequest, kw_only=True):
+    """Body of `POST /api/balances/`: the same fields as a transactions request.
 
-    `date_from` and `date_to` are both included. The struct checks only their `YYYY-MM-DD`
-    format. The caller checks that `date_from` is not after `date_to` and that `date_to`
-    is not in the future, because both rules need the request's date.
+    `account`, when set, limits the answer to that account's daily balances.
     """
-
-    link: ResourceId
-    date_from: date
-    date_to: date
-    # Only this account's balances, when set.
-    account: ResourceId | UnsetType = UNSET
-    token: Secret | UnsetType = UNSET
-    save_data: SaveData = True
-    encryption_key: Secret | UnsetType = UNSET

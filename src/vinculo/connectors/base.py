@@ -33,7 +33,7 @@ class LoggedIn:
 
 @dataclass(frozen=True, slots=True)
 class TokenGenerationData:
-    """What the end user needs to produce the MFA token (Belvo's `token_generation_data`)."""
+    """Data the end user needs to produce the MFA token (Belvo's `token_generation_data`)."""
 
     type: str
     instructions: str
@@ -81,5 +81,5 @@ class Connector(Protocol):
         state: dict[str, Any],
         token: str | None,
     ) -> LoginOutcome:
-        """Answer the challenge that produced `state` with `token`."""
+        """Resume the login that produced `state`, sending `token`."""
         ...

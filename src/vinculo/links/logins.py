@@ -120,7 +120,7 @@ async def start_session(
     """Store an MFA session and return the 428 error with what the client needs to resume."""
     await uow.begin_write()
     if await repository.get_link(uow, tenant_id, link_id) is None:
-        # The link was deleted while the institution was answering.
+        # The link was deleted while the institution handled the login.
         raise NotFound()
     session_id = uuid.uuid4().hex
     now = context.clock.now()
@@ -330,9 +330,9 @@ async def _finish_login(
     )
     updated = await repository.record_login(uow, tenant_id, row.id, status=status.value, now=now)
     if updated is None:
-        # The link was deleted while the institution was answering.
+        # The link was deleted while the institution handled the login.
         raise NotFound()
-    # The link may have changed while the institution was answering (a PATCH to recurrent, or
+    # The link may have changed while the institution handled the login (a PATCH to recurrent, or
     # its storage period ending), so the rules are checked again on the row as it is now.
     if updated.access_mode == "recurrent" and state.encryption_key is not None:
         raise InvalidValue(RECURRENT_ENCRYPTION_KEY, field="encryption_key")

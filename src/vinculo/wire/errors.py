@@ -31,7 +31,7 @@ class ErrorItem:
 
 
 class BelvoError(Exception):
-    """An error answered with Belvo's envelope; subclasses fix the status and code."""
+    """An error returned in Belvo's envelope; subclasses set the status and code."""
 
     status_code: int = 400
     code: str = "validation_error"

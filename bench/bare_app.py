@@ -1,4 +1,4 @@
-"""The baseline: a bare Starlette app that answers a constant JSON object to any request."""
+"""The baseline: a bare Starlette app that returns a constant JSON object for any request."""
 
 from __future__ import annotations
 

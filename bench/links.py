@@ -57,7 +57,7 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
             return
         except httpx.TransportError:
             time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {STARTUP_SECONDS} s")
+    raise RuntimeError(f"{url} did not respond within {STARTUP_SECONDS} s")
 
 
 def start_bare(port: int) -> subprocess.Popen[bytes]:

@@ -23,7 +23,7 @@ TEST_MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
 
 @pytest.fixture(scope="session", autouse=True)
 def _logging() -> None:
-    """Log as the server does, so no test sees structlog's default renderer and its locals."""
+    """Log as the server does, so no test uses structlog's default renderer and its locals."""
     configure_logging(Settings())
 
 

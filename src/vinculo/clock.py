@@ -9,7 +9,7 @@ class Clock:
     """Wall-clock time shifted by an offset that only grows or is reset.
 
     NOTE: the offset lives in this process only, so a clock moved in one server process does
-    not move in another; a shared clock needs the offset stored in the database.
+    not move in another. A shared clock needs the offset stored in the database.
     """
 
     def __init__(self) -> None:

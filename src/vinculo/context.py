@@ -1,4 +1,4 @@
-"""What a request or job needs besides its input: storage, time, keys and connectors."""
+"""The collaborators a request or job needs besides its input: storage, time, keys, connectors."""
 
 from __future__ import annotations
 

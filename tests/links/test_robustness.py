@@ -1,4 +1,4 @@
-"""Faults and odd input found by trying to break the server: each gets a clean answer."""
+"""Faults and odd input found by trying to break the server: each gets a clean response."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ class LiveServer:
 
 
 def start_live_server(directory: Path, extra_env: dict[str, str] | None = None) -> LiveServer:
-    """Run `python -m vinculo serve` with a fixed sandbox key and wait until it answers."""
+    """Run `python -m vinculo serve` with a fixed sandbox key and wait until it responds."""
     port = free_port()
     data_dir = directory / "data"
     log_path = directory / "server.log"

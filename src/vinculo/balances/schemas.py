@@ -32,5 +32,5 @@ class Balance(msgspec.Struct, kw_only=True):
 class BalancesRequest(TransactionsRequest, kw_only=True):
     """Body of `POST /api/balances/`: the same fields as a transactions request.
 
-    `account`, when set, limits the answer to that account's daily balances.
+    `account`, when set, limits the response to that account's daily balances.
     """

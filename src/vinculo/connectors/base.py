@@ -1,6 +1,6 @@
 """The connector interface between the link service and an institution.
 
-A connector logs in with a link's credentials. A login either succeeds, asks for an MFA token
+A connector logs in with a link's credentials. A login either succeeds, requests an MFA token
 (a challenge that the client answers with a PATCH), or fails with one of Belvo's error codes.
 Connector state between a challenge and its answer is a plain JSON-able dict, which the link
 service stores encrypted in the database, so any server process can resume the session.
@@ -43,7 +43,7 @@ class TokenGenerationData:
 
 @dataclass(frozen=True, slots=True)
 class Challenge:
-    """The institution asks for an MFA token; `state` is kept to resume the login."""
+    """The institution requests an MFA token; `state` is kept to resume the login."""
 
     token_generation_data: TokenGenerationData
     state: dict[str, Any] = field(default_factory=dict)
@@ -53,7 +53,7 @@ class Challenge:
 class LoginFailed:
     """The institution rejected the login, expressed as a Belvo error code and message.
 
-    `status` is the HTTP status Belvo answers with for this code (400 for most, 408 for
+    `status` is the HTTP status Belvo returns for this code (400 for most, 408 for
     `request_timeout`, 500 for `unexpected_error`).
     """
 

@@ -103,7 +103,7 @@ class LinkCredentials(Base):
 
 
 class MfaSession(Base):
-    """An open MFA challenge (a 428 answer) and the sealed state needed to resume it."""
+    """An open MFA challenge (a 428 response) and the sealed state needed to resume it."""
 
     __tablename__ = "mfa_sessions"
 

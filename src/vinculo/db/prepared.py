@@ -1,6 +1,6 @@
 """Statements compiled once and run straight on the SQLite driver, for the hot paths.
 
-Building and compiling a SQLAlchemy statement costs more than SQLite takes to answer a
+Building and compiling a SQLAlchemy statement costs more than SQLite takes to run a
 primary-key lookup. A `Prepared` statement is declared once at module level with named
 `bindparam`s; its SQL text, parameter order and type conversions are worked out on first use,
 and each execution is one driver call plus the same conversions SQLAlchemy would apply.

@@ -96,7 +96,7 @@ def open_credentials(
 
 @dataclass(frozen=True, slots=True)
 class SessionState:
-    """What resuming an MFA session needs; sealed with the server's keys only.
+    """The state needed to resume an MFA session, sealed with the server's keys only.
 
     It contains the credentials in a form the server can read, for at most the session's lifetime,
     because the connector needs them to finish the login. `encryption_key` is kept too when the

@@ -401,7 +401,7 @@ async def resume(context: AppContext, principal: Principal, body: LinkResumeRequ
             raise_login_failure(outcome)
         async with context.database.unit_of_work() as uow:
             if not await repository.delete_session(uow, tenant_id, session.id):
-                # Another process completed this session while the institution answered.
+                # Another process completed this session while the institution handled this login.
                 raise SessionExpired()
             if isinstance(outcome, Challenge):
                 if session.purpose == "register":

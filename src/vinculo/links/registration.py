@@ -208,10 +208,10 @@ async def register(context: AppContext, principal: Principal, body: LinkRegister
 async def _check_duplicate(
     uow: UnitOfWork, tenant_id: str, user_id: str, *, replace_unconfirmed: bool
 ) -> None:
-    """Reject a second link for the same user; one whose registration never ended is not one.
+    """Reject a second link for the same user, unless the first one's registration never ended.
 
     With `replace_unconfirmed`, such an unconfirmed link is deleted so the new one can take
-    its place; that happens only once the new login has succeeded or asked for a token.
+    its place. That happens only once the new login has succeeded or requested a token.
     """
     existing = await repository.get_link_by_user(uow, tenant_id, user_id)
     if existing is None:

@@ -109,7 +109,7 @@ class LinkUpdateRequest(msgspec.Struct, kw_only=True):
 
 
 class LinkResumeRequest(msgspec.Struct, kw_only=True):
-    """Body of `PATCH /api/links/`: the answer to a 428 challenge."""
+    """Body of `PATCH /api/links/`: the token that resumes a 428 challenge."""
 
     session: SessionId
     token: Secret | UnsetType = UNSET

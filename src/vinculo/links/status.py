@@ -13,11 +13,11 @@ class LinkStatus(StrEnum):
 
 
 class LinkEvent(StrEnum):
-    """What happened to a link's login."""
+    """An event in the life of a link's login."""
 
     # Register, resume or credential update logged in.
     LOGIN_SUCCEEDED = "login_succeeded"
-    # Registration was answered with a 428 (one more for each step of a multi-step MFA).
+    # Registration returned a 428 (one more for each step of a multi-step MFA).
     REGISTRATION_CHALLENGED = "registration_challenged"
     # A refresh with the stored credentials was rejected by the institution.
     REFRESH_REJECTED = "refresh_rejected"

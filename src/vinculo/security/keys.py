@@ -99,8 +99,8 @@ MASTER_KEY_CHECK = "master_key"
 async def verify_master_key(uow: UnitOfWork, master_key: bytes, now: datetime) -> None:
     """Check the master key against the digest stored on first use, storing it if absent.
 
-    A different key cannot open any stored credentials and, through the derived pepper, makes
-    every API key look wrong; this turns that into one clear error at start-up.
+    A different key cannot open any stored credentials, and through the derived pepper it makes
+    every API key look wrong. This check turns that into one clear error at start-up.
     """
     digest = derive_subkey(master_key, "key-check")
     await uow.begin_write()

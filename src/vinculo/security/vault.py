@@ -8,7 +8,7 @@ tenant's row, fails authentication instead of decrypting.
 A client may add its own `encryption_key`: the payload is then sealed first with a key derived
 from it (HKDF-SHA256 with a per-record salt) and only then with the data key, so the server alone
 cannot read it. HKDF adds no work factor, so the protection is only as strong as the key the
-client picks: a short or guessable `encryption_key` can be brute-forced by whoever holds the
+client picks: a short or guessable `encryption_key` can be brute-forced by anyone with the
 database and the master key. A password-style KDF such as scrypt would cost tens of
 milliseconds on every request that carries the key.
 """
@@ -34,7 +34,7 @@ class DecryptionFailed(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Sealed:
-    """What is stored for one sealed record."""
+    """The stored bytes of one sealed record."""
 
     wrapped_key: bytes
     ciphertext: bytes

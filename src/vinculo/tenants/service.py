@@ -29,7 +29,7 @@ SANDBOX_TENANT = "sandbox"
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who sent a request: the tenant and the key's principal (a link's `created_by`)."""
+    """The sender of a request: the tenant and the key's principal (a link's `created_by`)."""
 
     tenant_id: str
     principal_id: str

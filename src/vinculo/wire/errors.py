@@ -50,7 +50,7 @@ class BelvoError(Exception):
 
 
 class ValidationFailed(BelvoError):
-    """Several field errors answered together, as Django REST Framework does."""
+    """Several field errors returned together, as Django REST Framework does."""
 
     def __init__(self, errors: list[ErrorItem]) -> None:
         if not errors:
@@ -201,7 +201,7 @@ class RequestTimeout(BelvoError):
 
 
 class TokenRequired(BelvoError):
-    """The institution asks for an MFA token; the extra keys let the client resume."""
+    """The institution requests an MFA token; the extra keys let the client resume."""
 
     status_code = 428
     code = "token_required"

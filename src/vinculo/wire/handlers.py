@@ -118,8 +118,10 @@ RETRY_AFTER_SECONDS = 5
 
 
 def handle_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Answer 503 with `Retry-After` when the database cannot take the request (disk full,
-    file unreadable), so clients retry instead of treating it as a bug."""
+    """Return 503 with `Retry-After` when the database cannot take the request.
+
+    A full disk or an unreadable file is not a bug, so clients should retry later.
+    """
     logger.error(
         "database.unavailable", error=str(exc), path=request.url.path, method=request.method
     )

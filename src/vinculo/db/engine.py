@@ -155,6 +155,16 @@ class UnitOfWork:
         result = self._database._writer.execute(statement)
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def execute_many(self, statement: Prepared, rows: Sequence[dict[str, Any]]) -> None:
+        """Execute a write statement once per parameter set in `rows`, in one driver call."""
+        if not rows:
+            return
+        await self.begin_write()
+        compiled = statement.compiled(self._database.dialect)
+        self._database._writer_driver.executemany(
+            compiled.sql, [compiled.parameters(row) for row in rows]
+        )
+
     async def execute_returning(self, statement: Prepared, **params: Any) -> list[Any]:
         """Execute a write statement with a RETURNING clause; return the rows it returned."""
         await self.begin_write()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import cast
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
+    Float,
     ForeignKey,
     Index,
     LargeBinary,
@@ -118,6 +120,110 @@ class MfaSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class Account(Base):
+    """An account collected from the institution of a link.
+
+    `body` is the account's wire JSON as last collected. The columns beside it repeat the
+    values that list filters compare, so a list never decodes the bodies it skips.
+    """
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("link_id", "internal_identification"),
+        Index(None, "tenant_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(36))
+    link_id: Mapped[str] = mapped_column(ForeignKey("links.id", ondelete="CASCADE"), index=True)
+    # The institution's own id of the account: a new retrieval updates the row that has it.
+    internal_identification: Mapped[str] = mapped_column(String(100))
+    institution: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(32))
+    type: Mapped[str | None] = mapped_column(String(128))
+    name: Mapped[str | None] = mapped_column(String(255))
+    number: Mapped[str | None] = mapped_column(String(64))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    public_identification_name: Mapped[str | None] = mapped_column(String(64))
+    public_identification_value: Mapped[str | None] = mapped_column(String(128))
+    bank_product_id: Mapped[str | None] = mapped_column(String(64))
+    balance_current: Mapped[float | None] = mapped_column(Float)
+    balance_available: Mapped[float | None] = mapped_column(Float)
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Transaction(Base):
+    """A transaction of an account. `body` is its wire JSON without the embedded account."""
+
+    __tablename__ = "transactions"
+    __table_args__ = (
+        UniqueConstraint("account_id", "internal_identification"),
+        # The list order (newest value date first) for one link, so a page is an index range.
+        # It starts with `link_id` so that deleting a link finds its rows without a scan.
+        Index("ix_transactions_link_order", "link_id", "value_date", "accounting_date", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(36))
+    link_id: Mapped[str] = mapped_column(ForeignKey("links.id", ondelete="CASCADE"))
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    internal_identification: Mapped[str] = mapped_column(String(100))
+    value_date: Mapped[date] = mapped_column(Date)
+    accounting_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    amount: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    reference: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str | None] = mapped_column(String(16))
+    type: Mapped[str | None] = mapped_column(String(8))
+    bill_name: Mapped[str | None] = mapped_column(String(32))
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Balance(Base):
+    """An account's balance at the end of one day, without the embedded account in `body`."""
+
+    __tablename__ = "balances"
+    __table_args__ = (
+        UniqueConstraint("account_id", "value_date"),
+        Index("ix_balances_link_order", "link_id", "value_date", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(36))
+    link_id: Mapped[str] = mapped_column(ForeignKey("links.id", ondelete="CASCADE"))
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    value_date: Mapped[date] = mapped_column(Date)
+    balance: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Owner(Base):
+    """A holder of a link's accounts. `body` is the owner's wire JSON."""
+
+    __tablename__ = "owners"
+    __table_args__ = (
+        UniqueConstraint("link_id", "internal_identification"),
+        Index(None, "tenant_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(36))
+    link_id: Mapped[str] = mapped_column(ForeignKey("links.id", ondelete="CASCADE"), index=True)
+    internal_identification: Mapped[str] = mapped_column(String(100))
+    display_name: Mapped[str | None] = mapped_column(String(128))
+    email: Mapped[str | None] = mapped_column(String(256))
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class KeyCheck(Base):
     """A digest of a server key, to notice a server started with a different key."""
 
@@ -135,3 +241,7 @@ links = cast(Table, Link.__table__)
 link_credentials = cast(Table, LinkCredentials.__table__)
 mfa_sessions = cast(Table, MfaSession.__table__)
 key_checks = cast(Table, KeyCheck.__table__)
+accounts = cast(Table, Account.__table__)
+transactions = cast(Table, Transaction.__table__)
+balances = cast(Table, Balance.__table__)
+owners = cast(Table, Owner.__table__)

@@ -13,13 +13,13 @@ import msgspec
 
 from vinculo.accounts.schemas import Account
 from vinculo.transactions.schemas import TransactionsRequest
+from vinculo.wire.query import Page
 
 
-class Balance(msgspec.Struct, kw_only=True):
-    """The end-of-day balance of one account on one day, with the account embedded in full."""
+class BalanceFields(msgspec.Struct, kw_only=True):
+    """The end-of-day balance of one account on one day, without the account."""
 
     id: str
-    account: Account
     value_date: date
     balance: float
     # Deprecated copy of `balance`.
@@ -29,8 +29,18 @@ class Balance(msgspec.Struct, kw_only=True):
     collected_at: datetime | None
 
 
+class Balance(BalanceFields, kw_only=True):
+    """A daily balance as Belvo returns it, with its account embedded in full."""
+
+    account: Account
+
+
 class BalancesRequest(TransactionsRequest, kw_only=True):
     """Body of `POST /api/balances/`: the same fields as a transactions request.
 
     `account`, when set, limits the response to that account's daily balances.
     """
+
+
+class PaginatedResponseBalance(Page[Balance]):
+    """One page of `GET /api/balances/`."""

@@ -4,12 +4,23 @@ A connector logs in with a link's credentials. A login either succeeds, requests
 (a challenge that the client answers with a PATCH), or fails with one of Belvo's error codes.
 Connector state between a challenge and its answer is a plain JSON-able dict, which the link
 service stores encrypted in the database, so any server process can resume the session.
+
+A connector also fetches a link's data: it logs in the same way and returns accounts,
+transactions, daily balances or owners as Belvo's wire objects. The server gives them their
+ids and stores them, so a connector leaves `id` empty and `link` unset.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, Protocol
+
+from vinculo.accounts.schemas import Account
+from vinculo.balances.schemas import BalanceFields
+from vinculo.owners.schemas import Owner
+from vinculo.transactions.schemas import TransactionFields
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +76,63 @@ class LoginFailed:
 LoginOutcome = LoggedIn | Challenge | LoginFailed
 
 
+class Resource(enum.StrEnum):
+    """A kind of data that a link's institution can return (Belvo's resource names)."""
+
+    ACCOUNTS = "accounts"
+    TRANSACTIONS = "transactions"
+    BALANCES = "balances"
+    OWNERS = "owners"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    """What a client asked to retrieve.
+
+    `date_from` and `date_to` (both included) are set for transactions and balances.
+    `account` is the institution's own id of the one account to fetch, when the client named
+    one.
+    """
+
+    resource: Resource
+    date_from: date | None = None
+    date_to: date | None = None
+    account: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedTransaction:
+    """A transaction and the institution's own id of its account."""
+
+    account: str
+    transaction: TransactionFields
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedBalance:
+    """A daily balance and the institution's own id of its account."""
+
+    account: str
+    balance: BalanceFields
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """The data an institution returned.
+
+    Transactions and balances come with the accounts they belong to, because the server
+    embeds the account in each of them.
+    """
+
+    accounts: tuple[Account, ...] = ()
+    transactions: tuple[FetchedTransaction, ...] = ()
+    balances: tuple[FetchedBalance, ...] = ()
+    owners: tuple[Owner, ...] = ()
+
+
+FetchOutcome = Fetched | Challenge | LoginFailed
+
+
 class Connector(Protocol):
     """A way of logging in to one family of institutions."""
 
@@ -82,4 +150,21 @@ class Connector(Protocol):
         token: str | None,
     ) -> LoginOutcome:
         """Resume the login that produced `state`, sending `token`."""
+        ...
+
+    async def fetch(
+        self,
+        institution: str,
+        credentials: Credentials,
+        request: FetchRequest,
+        *,
+        collected_at: datetime,
+        token: str | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> FetchOutcome:
+        """Log in and fetch what `request` asks for, as of `collected_at`.
+
+        `state` is set when this call answers a challenge that an earlier `fetch` returned;
+        `token` is the client's MFA token, sent up front or as that answer.
+        """
         ...

@@ -5,6 +5,10 @@ and the password `pass_invalid`. They trigger Belvo's error codes and MFA flows 
 clients can test their error handling without a real bank. Usernames are compared
 case-sensitively. The connector does no I/O. Its only wait is the `asyncio.sleep` of the
 `login_slow` user.
+
+Data comes from `vinculo.sandbox_data`, generated from the institution and the username as of
+the day of `collected_at`, so it moves with the sandbox clock. The usernames in
+`DATA_SCENARIOS` log in normally but make data requests fail or ask for a token.
 """
 
 from __future__ import annotations
@@ -15,18 +19,33 @@ import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Final
 
 from vinculo.connectors.base import (
     Challenge,
     Credentials,
+    Fetched,
+    FetchedBalance,
+    FetchedTransaction,
+    FetchOutcome,
+    FetchRequest,
     LoggedIn,
     LoginFailed,
     LoginOutcome,
+    Resource,
     TokenGenerationData,
 )
 from vinculo.institutions.catalogue import find_by_name
+from vinculo.institutions.schemas import Institution
+from vinculo.sandbox_data import daily_balances, profile_for, transactions_for
+from vinculo.sandbox_data.wire import (
+    account_to_wire,
+    balance_fields,
+    owner_to_wire,
+    transaction_fields,
+)
 
 # The two values below are sandbox test values, documented in docs/sandbox.md, not secrets.
 # The only MFA token that the sandbox accepts, at every step of every flow that checks it.
@@ -57,6 +76,37 @@ class SlowLogin:
 
 ReservedOutcome = LoggedIn | LoginFailed | MFAFlow | SlowLogin
 
+
+class DataScenario(enum.StrEnum):
+    """A user that logs in normally but whose data requests behave in a fixed way."""
+
+    # Every data request answers 428 unless it carries the token 123456.
+    TOKEN_EVERY_TIME = "token_every_time"
+    # A date range over `LONG_RANGE_DAYS` days times out (408 `request_timeout`).
+    TIMEOUT_ON_LONG_RANGE = "timeout_on_long_range"
+    # Every data request answers 400 `unavailable_data`.
+    NO_DATA = "no_data"
+
+
+DATA_SCENARIOS: Final[Mapping[str, DataScenario]] = MappingProxyType(
+    {
+        "mfa_data": DataScenario.TOKEN_EVERY_TIME,
+        "timeout_long_range": DataScenario.TIMEOUT_ON_LONG_RANGE,
+        "no_data": DataScenario.NO_DATA,
+    }
+)
+# Ranges up to a quarter work for the `timeout_long_range` user; a year does not.
+LONG_RANGE_DAYS: Final = 90
+UNAVAILABLE_DATA: Final = LoginFailed(
+    "unavailable_data", "The institution did not return any data for the request."
+)
+REQUEST_TIMEOUT: Final = LoginFailed(
+    "request_timeout",
+    "The request timed out, you can retry asking for less data by changing your query parameters",
+    status=408,
+)
+
+
 # Usernames with a fixed behaviour. The MFA flows apply only to institutions with the
 # `token_required` feature, and the same usernames log in directly everywhere else.
 RESERVED_USERNAMES: Final[Mapping[str, ReservedOutcome]] = MappingProxyType(
@@ -79,12 +129,7 @@ RESERVED_USERNAMES: Final[Mapping[str, ReservedOutcome]] = MappingProxyType(
         "institution_unavailable": LoginFailed(
             "institution_unavailable", "The financial institution is unavailable"
         ),
-        "request_timeout": LoginFailed(
-            "request_timeout",
-            "The request timed out, you can retry asking for less data by changing your query "
-            "parameters",
-            status=408,
-        ),
+        "request_timeout": REQUEST_TIMEOUT,
         "unexpected_error": LoginFailed(
             "unexpected_error",
             "Belvo is unable to process the request due to an internal system issue or to an "
@@ -266,3 +311,116 @@ class SandboxConnector:
         if flow is MFAFlow.QR:
             return _qr_challenge(institution, username)
         return _two_step_challenge(1, institution, username)
+
+    async def fetch(
+        self,
+        institution: str,
+        credentials: Credentials,
+        request: FetchRequest,
+        *,
+        collected_at: datetime,
+        token: str | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> FetchOutcome:
+        """Log in as `login` does, then return the user's generated data for `request`.
+
+        `DATA_SCENARIOS` users fail or ask for a token first. With `state`, the call answers
+        the challenge of an earlier fetch, checked as `resume` checks it. Raises ValueError
+        when `institution` is not in the sandbox catalogue or `state` is malformed.
+        """
+        if state is not None:
+            resumed = await self.resume(institution, credentials, state, token)
+            if not isinstance(resumed, LoggedIn):
+                return resumed
+        else:
+            logged_in = await self.login(institution, credentials, token=token)
+            if isinstance(logged_in, LoginFailed):
+                return logged_in
+            # An MFA user already answered a challenge when the link was registered, so only
+            # the `mfa_data` user meets one on data requests.
+            scenario = DATA_SCENARIOS.get(credentials.username)
+            if scenario is DataScenario.TOKEN_EVERY_TIME and token != VALID_MFA_TOKEN:
+                return _default_challenge(institution, credentials.username)
+
+        scenario = DATA_SCENARIOS.get(credentials.username)
+        if scenario is DataScenario.NO_DATA:
+            return UNAVAILABLE_DATA
+        if (
+            scenario is DataScenario.TIMEOUT_ON_LONG_RANGE
+            and _range_days(request) > LONG_RANGE_DAYS
+        ):
+            return REQUEST_TIMEOUT
+        entry = find_by_name(institution)
+        assert entry is not None, "login() rejects institutions outside the catalogue"
+        return _collect(entry, credentials.username, request, collected_at)
+
+
+def _range_days(request: FetchRequest) -> int:
+    if request.date_from is None or request.date_to is None:
+        return 0
+    return (request.date_to - request.date_from).days + 1
+
+
+def _collect(
+    institution: Institution, username: str, request: FetchRequest, collected_at: datetime
+) -> Fetched:
+    """Return the generated data of one user as the institution shows it on `collected_at`."""
+    profile = profile_for(institution.name, username)
+    today = collected_at.date()
+    if request.resource is Resource.OWNERS:
+        owners = tuple(
+            owner_to_wire(
+                spec, owner_id="", link_id="", collected_at=collected_at, created_at=collected_at
+            )
+            for spec in profile.owners
+        )
+        return Fetched(owners=owners)
+
+    specs = [
+        spec
+        for spec in profile.accounts
+        if request.account is None or spec.internal_identification == request.account
+    ]
+    accounts = tuple(
+        account_to_wire(
+            profile,
+            spec,
+            account_id="",
+            link_id="",
+            institution=institution,
+            collected_at=collected_at,
+            created_at=collected_at,
+            today=today,
+        )
+        for spec in specs
+    )
+    if request.resource is Resource.ACCOUNTS:
+        return Fetched(accounts=accounts)
+
+    assert request.date_from is not None and request.date_to is not None
+    if request.resource is Resource.TRANSACTIONS:
+        transactions = tuple(
+            FetchedTransaction(
+                spec.internal_identification,
+                transaction_fields(
+                    item, transaction_id="", collected_at=collected_at, created_at=collected_at
+                ),
+            )
+            for spec in specs
+            for item in transactions_for(
+                profile, spec, request.date_from, request.date_to, today=today
+            )
+        )
+        return Fetched(accounts=accounts, transactions=transactions)
+
+    balances = tuple(
+        FetchedBalance(
+            spec.internal_identification,
+            balance_fields(day, amount, balance_id="", collected_at=collected_at),
+        )
+        for spec in specs
+        for day, amount in daily_balances(
+            profile, spec, request.date_from, request.date_to, today=today
+        )
+    )
+    return Fetched(accounts=accounts, balances=balances)

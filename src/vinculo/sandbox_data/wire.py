@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+import msgspec
+
 from vinculo.accounts.schemas import (
     Account,
     AccountBalance,
@@ -19,7 +21,7 @@ from vinculo.accounts.schemas import (
     InterestRate,
     LoanData,
 )
-from vinculo.balances.schemas import Balance
+from vinculo.balances.schemas import Balance, BalanceFields
 from vinculo.institutions.schemas import Institution
 from vinculo.owners.schemas import DocumentId, Owner
 from vinculo.sandbox_data.models import (
@@ -31,7 +33,12 @@ from vinculo.sandbox_data.models import (
 )
 from vinculo.sandbox_data.money import to_money
 from vinculo.sandbox_data.statuses import balance_snapshot, credit_card_status, loan_status
-from vinculo.transactions.schemas import CreditCardData, Merchant, Transaction
+from vinculo.transactions.schemas import (
+    CreditCardData,
+    Merchant,
+    Transaction,
+    TransactionFields,
+)
 
 
 def _money(amount: Decimal) -> float:
@@ -150,15 +157,14 @@ def _loan_data(
     )
 
 
-def transaction_to_wire(
+def transaction_fields(
     spec: TransactionSpec,
     *,
     transaction_id: str,
-    account: Account,
     collected_at: datetime,
     created_at: datetime,
-) -> Transaction:
-    """Build the `Transaction` object of one transaction of `account`.
+) -> TransactionFields:
+    """Build a transaction's object without its account, as a connector returns it.
 
     Raises ValueError when a timestamp is naive.
     """
@@ -170,10 +176,9 @@ def transaction_to_wire(
             website=spec.merchant.website,
             merchant_name=spec.merchant.merchant_name,
         )
-    return Transaction(
+    return TransactionFields(
         id=transaction_id,
         internal_identification=spec.internal_identification,
-        account=account,
         collected_at=collected_at,
         created_at=created_at,
         value_date=spec.value_date,
@@ -193,6 +198,24 @@ def transaction_to_wire(
     )
 
 
+def transaction_to_wire(
+    spec: TransactionSpec,
+    *,
+    transaction_id: str,
+    account: Account,
+    collected_at: datetime,
+    created_at: datetime,
+) -> Transaction:
+    """Build the `Transaction` object of one transaction of `account`.
+
+    Raises ValueError when a timestamp is naive.
+    """
+    fields = transaction_fields(
+        spec, transaction_id=transaction_id, collected_at=collected_at, created_at=created_at
+    )
+    return Transaction(account=account, **msgspec.structs.asdict(fields))
+
+
 def _credit_card_data(bill: CreditCardBill | None, collected_at: datetime) -> CreditCardData | None:
     if bill is None:
         return None
@@ -208,6 +231,25 @@ def _credit_card_data(bill: CreditCardBill | None, collected_at: datetime) -> Cr
     )
 
 
+def balance_fields(
+    value_date: date, amount: Decimal, *, balance_id: str, collected_at: datetime
+) -> BalanceFields:
+    """Build a daily balance's object without its account, as a connector returns it.
+
+    Raises ValueError when `collected_at` is naive.
+    """
+    _require_aware(collected_at=collected_at)
+    money = _money(amount)
+    return BalanceFields(
+        id=balance_id,
+        value_date=value_date,
+        balance=money,
+        current_balance=money,
+        statement=None,
+        collected_at=collected_at,
+    )
+
+
 def balance_to_wire(
     value_date: date,
     amount: Decimal,
@@ -220,17 +262,8 @@ def balance_to_wire(
 
     Raises ValueError when `collected_at` is naive.
     """
-    _require_aware(collected_at=collected_at)
-    money = _money(amount)
-    return Balance(
-        id=balance_id,
-        account=account,
-        value_date=value_date,
-        balance=money,
-        current_balance=money,
-        statement=None,
-        collected_at=collected_at,
-    )
+    fields = balance_fields(value_date, amount, balance_id=balance_id, collected_at=collected_at)
+    return Balance(account=account, **msgspec.structs.asdict(fields))
 
 
 def owner_to_wire(

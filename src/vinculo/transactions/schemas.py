@@ -19,6 +19,7 @@ from vinculo.links.schemas import Secret
 # The sandbox data declares the full category and subcategory enumerations of the
 # specification, so the wire shape reuses them.
 from vinculo.sandbox_data.categories import TransactionCategory, TransactionSubcategory
+from vinculo.wire.query import Page
 
 TransactionType = Literal["INFLOW", "OUTFLOW"]
 TransactionStatus = Literal["PENDING", "PROCESSED", "UNCATEGORIZED"]
@@ -45,12 +46,14 @@ class CreditCardData(msgspec.Struct, kw_only=True):
     previous_bill_total: str | None
 
 
-class Transaction(msgspec.Struct, kw_only=True):
-    """A transaction as Belvo returns it, with its account embedded in full."""
+class TransactionFields(msgspec.Struct, kw_only=True):
+    """A transaction without its account: what a connector returns and the server stores.
+
+    The server embeds the account as stored when it answers (see `Transaction`).
+    """
 
     id: str
     internal_identification: str | None
-    account: Account
     collected_at: datetime | None
     created_at: datetime
     value_date: date | None
@@ -71,6 +74,12 @@ class Transaction(msgspec.Struct, kw_only=True):
     credit_card_data: CreditCardData | None
 
 
+class Transaction(TransactionFields, kw_only=True):
+    """A transaction as Belvo returns it, with its account embedded in full."""
+
+    account: Account
+
+
 class TransactionsRequest(msgspec.Struct, kw_only=True):
     """Body of `POST /api/transactions/`: retrieve a link's transactions of a date range.
 
@@ -87,3 +96,7 @@ class TransactionsRequest(msgspec.Struct, kw_only=True):
     token: Secret | UnsetType = UNSET
     save_data: SaveData = True
     encryption_key: Secret | UnsetType = UNSET
+
+
+class PaginatedResponseTransaction(Page[Transaction]):
+    """One page of `GET /api/transactions/`."""

@@ -14,6 +14,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from vinculo import __version__
+from vinculo.accounts.router import AccountsController
+from vinculo.balances.router import BalancesController
 from vinculo.clock import Clock
 from vinculo.config import Settings
 from vinculo.connectors.sandbox import SandboxConnector
@@ -23,9 +25,11 @@ from vinculo.institutions.router import InstitutionsController
 from vinculo.links.retention import RetentionTask
 from vinculo.links.router import LinksController
 from vinculo.logging import configure_logging
+from vinculo.owners.router import OwnersController
 from vinculo.security.keys import load_master_key, pepper_from
 from vinculo.security.vault import Vault
 from vinculo.tenants.service import Authenticator
+from vinculo.transactions.router import TransactionsController
 from vinculo.wire.auth import ApiKeyMiddleware
 from vinculo.wire.handlers import EXCEPTION_HANDLERS
 from vinculo.wire.openapi import UNAUTHORIZED
@@ -42,8 +46,8 @@ async def api_root(request: Request[Any, Any, Any]) -> dict[str, str]:
     """Return links to the resources. Belvo's SDKs call it to log in: any 2xx means valid keys."""
     base = str(request.base_url).rstrip("/") + "/api"
     return {
-        "institutions": f"{base}/institutions/",
-        "links": f"{base}/links/",
+        name: f"{base}/{name}/"
+        for name in ("institutions", "links", "accounts", "transactions", "balances", "owners")
     }
 
 
@@ -65,7 +69,15 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
 def create_litestar(context: AppContext) -> Litestar:
     api = Router(
         path="/api",
-        route_handlers=[api_root, InstitutionsController, LinksController],
+        route_handlers=[
+            api_root,
+            InstitutionsController,
+            LinksController,
+            AccountsController,
+            TransactionsController,
+            BalancesController,
+            OwnersController,
+        ],
         middleware=[ApiKeyMiddleware],
         security=[{"basicAuth": []}],
     )

@@ -404,7 +404,13 @@ def test_standard_request_defaults(struct_type: type[msgspec.Struct]) -> None:
     assert request.encryption_key is msgspec.UNSET
 
 
-@pytest.mark.parametrize("struct_type", [*STANDARD_REQUESTS, *DATED_REQUESTS, ResumeRequest])
+def test_resume_request_takes_its_link_from_the_session() -> None:
+    request = decode({"session": "6e7b283c6efa449c9c028a16b5c249fa"}, ResumeRequest)
+
+    assert request.link is msgspec.UNSET
+
+
+@pytest.mark.parametrize("struct_type", [*STANDARD_REQUESTS, *DATED_REQUESTS])
 def test_request_without_link_rejected(struct_type: type[msgspec.Struct]) -> None:
     body: dict[str, Any] = {
         "session": "6e7b283c6efa449c9c028a16b5c249fa",

@@ -20,6 +20,7 @@ from msgspec import UNSET, UnsetType
 
 from vinculo.institutions.schemas import InstitutionType
 from vinculo.links.schemas import Secret, SessionId
+from vinculo.wire.query import Page
 
 AccountCategory = Literal[
     "CHECKING_ACCOUNT",
@@ -201,5 +202,10 @@ class ResumeRequest(msgspec.Struct, kw_only=True):
 
     session: SessionId
     token: Secret | UnsetType = UNSET
-    link: ResourceId
+    # Optional in practice, as on `PATCH /api/links/`: the session names its link.
+    link: ResourceId | UnsetType = UNSET
     save_data: SaveData = True
+
+
+class PaginatedResponseAccount(Page[Account]):
+    """One page of `GET /api/accounts/`."""

@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 import structlog
 
-from vinculo.connectors.base import Credentials
+from vinculo.connectors.base import Credentials, FetchRequest
 from vinculo.security.vault import DecryptionFailed, Sealed, Vault
 from vinculo.wire.errors import InvalidLink, InvalidValue, SessionExpired
 
@@ -106,6 +106,8 @@ class SessionState:
     credentials: Credentials
     connector_state: dict[str, Any]
     encryption_key: str | None = None
+    # What a paused data retrieval asked for, so that the PATCH that resumes it fetches the same.
+    retrieval: FetchRequest | None = None
 
     def with_connector_state(self, connector_state: dict[str, Any]) -> SessionState:
         return replace(self, connector_state=connector_state)

@@ -64,6 +64,8 @@ logger = structlog.get_logger(__name__)
 # Belvo keeps the credentials of a `nostore` link only while an MFA session is open, 15 minutes
 # at most.
 NOSTORE_SESSION_LIMIT = timedelta(minutes=15)
+# The MFA sessions that `PATCH /api/links/` resumes; data retrievals name their resource.
+LOGIN_PURPOSES = frozenset({"register", "update"})
 NO_CREDENTIALS = "This link keeps no credentials to update; register the link again."
 
 
@@ -374,6 +376,12 @@ async def resume(context: AppContext, principal: Principal, body: LinkResumeRequ
         session = await repository.get_session(uow, tenant_id, body.session)
         if session is None:
             raise SessionExpired()
+        if session.purpose not in LOGIN_PURPOSES:
+            raise InvalidValue(
+                "This session belongs to a data retrieval; resume it with PATCH on the "
+                "endpoint that answered 428.",
+                field="session",
+            )
         if body.link is not UNSET and _same_id(body.link) != session.link_id:
             raise InvalidValue("The session does not belong to this link.", field="link")
         expired = session.expires_at <= context.clock.now()

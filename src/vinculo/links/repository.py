@@ -21,7 +21,15 @@ from sqlalchemy import (
 )
 
 from vinculo.db.engine import UnitOfWork
-from vinculo.db.models import link_credentials, links, mfa_sessions
+from vinculo.db.models import (
+    accounts,
+    balances,
+    link_credentials,
+    links,
+    mfa_sessions,
+    owners,
+    transactions,
+)
 from vinculo.db.prepared import Prepared
 from vinculo.security.vault import Sealed
 
@@ -130,7 +138,12 @@ async def update_link(uow: UnitOfWork, tenant_id: str, link_id: str, **values: A
 
 
 async def delete_link(uow: UnitOfWork, tenant_id: str, link_id: str) -> bool:
-    """Delete a link with its credentials and sessions; return whether it existed."""
+    """Delete a link with its data, credentials and sessions; return whether it existed."""
+    # Children first: transactions and balances refer to accounts as well as to the link.
+    for table in (transactions, balances, owners, accounts):
+        await uow.execute(
+            delete(table).where(table.c.tenant_id == tenant_id, table.c.link_id == link_id)
+        )
     await uow.execute(
         delete(mfa_sessions).where(
             mfa_sessions.c.tenant_id == tenant_id, mfa_sessions.c.link_id == link_id

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -24,10 +22,10 @@ from vinculo.wire.query import (
     FilterField,
     PageRequest,
     parse_filters,
+    parse_path_id,
 )
 
 EXACT = frozenset({"exact"})
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 EXACT_IN_NOT_IN = frozenset({"exact", "in", "not_in"})
 
 logger = structlog.get_logger(__name__)
@@ -53,12 +51,7 @@ def link_from_row(row: Any) -> Link:
 
 def parse_link_id(raw: str) -> str:
     """Normalise a link id from a URL; anything that is not a UUID is simply not found."""
-    if _CANONICAL_UUID.fullmatch(raw):
-        return raw
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        raise NotFound() from None
+    return parse_path_id(raw)
 
 
 async def get_link(uow: UnitOfWork, principal: Principal, link_id: str) -> Link:

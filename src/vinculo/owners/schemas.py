@@ -14,6 +14,7 @@ from msgspec import UNSET, UnsetType
 
 from vinculo.accounts.schemas import ResourceId, SaveData
 from vinculo.links.schemas import Secret
+from vinculo.wire.query import Page
 
 
 class DocumentId(msgspec.Struct, kw_only=True):
@@ -50,3 +51,7 @@ class OwnersRequest(msgspec.Struct, kw_only=True):
     token: Secret | UnsetType = UNSET
     save_data: SaveData = True
     encryption_key: Secret | UnsetType = UNSET
+
+
+class PaginatedResponseOwner(Page[Owner]):
+    """One page of `GET /api/owners/`."""

@@ -52,6 +52,18 @@ TOKEN_REQUIRED = {
     )
 }
 UNEXPECTED = {500: _errors("Internal failure (`unexpected_error`).")}
+RETRIEVAL_ERRORS = {
+    **BAD_REQUEST,
+    **UNAUTHORIZED,
+    404: _errors("The link's credentials are no longer stored (`expired_credentials`)."),
+    408: _errors("The institution took too long; ask for less data (`request_timeout`)."),
+    428: ResponseSpec(
+        data_container=list[TokenRequiredBody],
+        description="The institution asks for an MFA token; resume with PATCH on this path.",
+        generate_examples=False,
+    ),
+    **UNEXPECTED,
+}
 
 READ_ERRORS = {**UNAUTHORIZED, **NOT_FOUND}
 LOGIN_ERRORS = {**BAD_REQUEST, **UNAUTHORIZED, **TOKEN_REQUIRED, **UNEXPECTED}
@@ -77,6 +89,8 @@ _KIND_SCHEMA = {
         type=OpenAPIType.STRING, description="A date (a whole UTC day) or an ISO-8601 date-time."
     ),
     "int": Schema(type=OpenAPIType.INTEGER),
+    "number": Schema(type=OpenAPIType.NUMBER),
+    "date": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE),
 }
 _LIST_PARAMETERS = [
     Parameter(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ LOOKUPS: frozenset[str] = frozenset(
 ORDERED = frozenset({"exact", "gt", "gte", "lt", "lte", "range", "in"})
 TEXT = frozenset({"exact", "in", "icontains"})
 EXACT_OR_IN = frozenset({"exact", "in"})
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class Page(msgspec.Struct, Generic[T]):
@@ -48,6 +51,16 @@ class PageRequest:
     @property
     def offset(self) -> int:
         return (self.number - 1) * self.size
+
+
+def parse_path_id(raw: str) -> str:
+    """Normalise a resource id from a URL; anything that is not a UUID is simply not found."""
+    if _CANONICAL_UUID.fullmatch(raw):
+        return raw
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        raise NotFound() from None
 
 
 def page_request(query: Mapping[str, Any]) -> PageRequest:
@@ -161,7 +174,7 @@ def shape_of(multi_query: Any) -> Shape:
 
 # Filters -------------------------------------------------------------------------------------
 
-ValueKind = Literal["str", "uuid", "datetime", "int", "choice"]
+ValueKind = Literal["str", "uuid", "datetime", "date", "int", "number", "choice"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +299,19 @@ def _parse(key: str, spec: FilterField, raw: str) -> Any:
             return int(raw)
         except ValueError:
             raise InvalidValue("Enter a whole number.", field=key) from None
+    if kind == "number":
+        try:
+            number = float(raw)
+        except ValueError:
+            raise InvalidValue("Enter a number.", field=key) from None
+        if not math.isfinite(number):
+            raise InvalidValue("Enter a number.", field=key)
+        return number
+    if kind == "date":
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise InvalidValue("Enter a valid date.", field=key) from None
     if kind == "choice":
         if raw not in spec.choices:
             raise InvalidValue(

@@ -1,0 +1,125 @@
+"""SQL for stored transactions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, update
+from sqlalchemy.sql.util import find_tables
+
+from vinculo.db.engine import UnitOfWork
+from vinculo.db.models import accounts, transactions
+from vinculo.db.prepared import Prepared
+
+UPDATED_COLUMNS = (
+    "value_date",
+    "accounting_date",
+    "amount",
+    "currency",
+    "reference",
+    "status",
+    "type",
+    "bill_name",
+    "collected_at",
+    "body",
+)
+INSERTED_COLUMNS = (
+    "id",
+    "tenant_id",
+    "link_id",
+    "account_id",
+    "internal_identification",
+    "created_at",
+    *UPDATED_COLUMNS,
+)
+
+_KNOWN = Prepared(
+    select(
+        transactions.c.account_id,
+        transactions.c.internal_identification,
+        transactions.c.id,
+        transactions.c.created_at,
+    ).where(
+        transactions.c.tenant_id == bindparam("tenant_id"),
+        transactions.c.link_id == bindparam("link_id"),
+    )
+)
+_INSERT = Prepared(
+    insert(transactions).values({name: bindparam(name) for name in INSERTED_COLUMNS})
+)
+_UPDATE = Prepared(
+    update(transactions)
+    .where(transactions.c.id == bindparam("row_id"))
+    .values({name: bindparam(name) for name in UPDATED_COLUMNS})
+)
+_BY_ID = Prepared(
+    select(transactions.c.account_id, transactions.c.body).where(
+        transactions.c.tenant_id == bindparam("tenant_id"),
+        transactions.c.id == bindparam("transaction_id"),
+    )
+)
+# Newest value date first; within a day, the latest booking first.
+LIST_ORDER = (
+    transactions.c.value_date.desc(),
+    transactions.c.accounting_date.desc(),
+    transactions.c.id.desc(),
+)
+
+
+async def known_transactions(
+    uow: UnitOfWork, tenant_id: str, link_id: str
+) -> dict[tuple[str, str], Any]:
+    """Return the link's stored transactions (`id`, `created_at`) by account id and the
+    institution's own transaction id."""
+    rows = await uow.rows(_KNOWN, tenant_id=tenant_id, link_id=link_id)
+    return {(row.account_id, row.internal_identification): row for row in rows}
+
+
+async def insert_transactions(uow: UnitOfWork, rows: Sequence[dict[str, Any]]) -> None:
+    await uow.execute_many(_INSERT, rows)
+
+
+async def update_transactions(uow: UnitOfWork, rows: Sequence[dict[str, Any]]) -> None:
+    """Rewrite stored transactions; each row names its transaction by `row_id`."""
+    await uow.execute_many(_UPDATE, rows)
+
+
+async def get_transaction(uow: UnitOfWork, tenant_id: str, transaction_id: str) -> Any:
+    """Return the transaction's `account_id` and `body`, or None."""
+    return await uow.first(_BY_ID, tenant_id=tenant_id, transaction_id=transaction_id)
+
+
+async def list_transactions(
+    uow: UnitOfWork,
+    tenant_id: str,
+    conditions: Sequence[ColumnElement[bool]],
+    *,
+    offset: int,
+    limit: int,
+) -> tuple[int, Sequence[Any]]:
+    """Return the number of matching transactions and one page of (`account_id`, `body`).
+
+    The accounts table is joined only when a condition filters on an account's columns.
+    """
+    source: Any = transactions
+    if any(accounts in find_tables(condition) for condition in conditions):
+        source = transactions.join(accounts, accounts.c.id == transactions.c.account_id)
+    where = (transactions.c.tenant_id == tenant_id, *conditions)
+    count = await uow.scalar(select(func.count()).select_from(source).where(*where))
+    page = (
+        select(transactions.c.account_id, transactions.c.body)
+        .select_from(source)
+        .where(*where)
+        .order_by(*LIST_ORDER)
+        .offset(offset)
+        .limit(limit)
+    )
+    return int(count or 0), await uow.rows(page)
+
+
+async def delete_transaction(uow: UnitOfWork, tenant_id: str, transaction_id: str) -> bool:
+    statement = delete(transactions).where(
+        transactions.c.tenant_id == tenant_id, transactions.c.id == transaction_id
+    )
+    return await uow.execute(statement) > 0

@@ -83,7 +83,7 @@ async def save_accounts(
 
     An account the link already has keeps its id and `created_at`; everything else is
     replaced by what the institution returned now. Without `save` nothing is written, but
-    known accounts still answer with their stored ids. Returns the accounts by the
+    known accounts keep their stored ids in the response. Returns the accounts by the
     institution's own id.
     """
     known = await repository.known_accounts(uow, tenant_id, link_id)

@@ -87,7 +87,7 @@ class Resource(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class FetchRequest:
-    """What a client asked to retrieve.
+    """The data a client requested.
 
     `date_from` and `date_to` (both included) are set for transactions and balances.
     `account` is the institution's own id of the one account to fetch, when the client named
@@ -162,9 +162,9 @@ class Connector(Protocol):
         token: str | None = None,
         state: dict[str, Any] | None = None,
     ) -> FetchOutcome:
-        """Log in and fetch what `request` asks for, as of `collected_at`.
+        """Log in and fetch the data of `request`, as of `collected_at`.
 
-        `state` is set when this call answers a challenge that an earlier `fetch` returned;
+        `state` is set when this call resumes a challenge that an earlier `fetch` returned;
         `token` is the client's MFA token, sent up front or as that answer.
         """
         ...

@@ -80,11 +80,11 @@ ReservedOutcome = LoggedIn | LoginFailed | MFAFlow | SlowLogin
 class DataScenario(enum.StrEnum):
     """A user that logs in normally but whose data requests behave in a fixed way."""
 
-    # Every data request answers 428 unless it carries the token 123456.
+    # Every data request returns 428 unless it carries the token 123456.
     TOKEN_EVERY_TIME = "token_every_time"
     # A date range over `LONG_RANGE_DAYS` days times out (408 `request_timeout`).
     TIMEOUT_ON_LONG_RANGE = "timeout_on_long_range"
-    # Every data request answers 400 `unavailable_data`.
+    # Every data request returns 400 `unavailable_data`.
     NO_DATA = "no_data"
 
 
@@ -324,7 +324,7 @@ class SandboxConnector:
     ) -> FetchOutcome:
         """Log in as `login` does, then return the user's generated data for `request`.
 
-        `DATA_SCENARIOS` users fail or ask for a token first. With `state`, the call answers
+        `DATA_SCENARIOS` users fail or ask for a token first. With `state`, the call resumes
         the challenge of an earlier fetch, checked as `resume` checks it. Raises ValueError
         when `institution` is not in the sandbox catalogue or `state` is malformed.
         """

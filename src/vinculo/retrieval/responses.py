@@ -1,4 +1,4 @@
-"""HTTP answers shared by the accounts, transactions, balances and owners routes."""
+"""HTTP responses shared by the accounts, transactions, balances and owners routes."""
 
 from __future__ import annotations
 

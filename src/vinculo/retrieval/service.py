@@ -1,10 +1,10 @@
 """Retrieving a link's data from its institution: `POST` and `PATCH` on the data resources.
 
-A retrieval runs like a login on an existing link (see `vinculo.links.logins`): take the link's
-login lease, call the connector with no transaction open, then store everything it returned in
-one unit of work that also moves the link's `last_accessed_at` and releases the lease. A
-retrieval that fails at any point stores nothing. A 428 keeps what the client asked for in the
-MFA session, so the PATCH that answers it fetches the same data.
+A retrieval runs like a login on an existing link (see `vinculo.links.logins`). It takes the
+link's login lease and calls the connector with no transaction open. Then one unit of work
+stores everything the connector returned, moves the link's `last_accessed_at` and releases the
+lease. A retrieval that fails at any point stores nothing. A 428 keeps the client's request in
+the MFA session, so the PATCH that resumes it fetches the same data.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from vinculo.wire.errors import (
 
 logger = structlog.get_logger(__name__)
 
-# Belvo answers a range of more than a year with 400 `validation_error`.
+# Belvo rejects a range of more than a year with 400 `validation_error`.
 MAX_RANGE_DAYS = 365
 # SDKs default `date_to` to the client's local date, which can be a day ahead of UTC.
 FUTURE_SLACK = timedelta(days=1)
@@ -90,7 +90,7 @@ def _unset_to_none(value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Retrieval:
-    """What a retrieval answers: the objects, and whether they were stored (201) or not (200)."""
+    """The result of a retrieval: the objects, and whether they were stored (201) or not (200)."""
 
     items: list[msgspec.Raw]
     saved: bool
@@ -178,7 +178,7 @@ def _client_key(sealed: Sealed, encryption_key: str | None) -> str | None:
 async def resume(
     context: AppContext, principal: Principal, resource: Resource, body: ResumeRequest
 ) -> Retrieval:
-    """Answer the 428 of a retrieval with the MFA token: `PATCH /api/{resource}/`."""
+    """Resume a retrieval paused by a 428, sending the MFA token: `PATCH /api/{resource}/`."""
     tenant_id = principal.tenant_id
     now = context.clock.now()
     async with context.database.unit_of_work() as uow:

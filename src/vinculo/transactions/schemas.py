@@ -49,7 +49,7 @@ class CreditCardData(msgspec.Struct, kw_only=True):
 class TransactionFields(msgspec.Struct, kw_only=True):
     """A transaction without its account: what a connector returns and the server stores.
 
-    The server embeds the account as stored when it answers (see `Transaction`).
+    The server embeds the stored account in its responses (see `Transaction`).
     """
 
     id: str

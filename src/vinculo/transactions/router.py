@@ -73,7 +73,10 @@ class TransactionsController(Controller):
         "/",
         summary="List stored transactions",
         responses={**BAD_FILTER, **UNAUTHORIZED},
-        operation_class=list_operation(filter_parameters(filter_docs(service.TRANSACTION_FILTERS))),
+        operation_class=list_operation(
+            # Belvo requires the `link` filter on this list.
+            filter_parameters(filter_docs(service.TRANSACTION_FILTERS), required=["link"])
+        ),
     )
     async def list_transactions(
         self, request: Request[Any, Any, Any]

@@ -117,11 +117,15 @@ _LIST_PARAMETERS = [
 
 def filter_parameters(
     filters: Mapping[str, tuple[str, Iterable[str], Sequence[str]]],
+    *,
+    required: Iterable[str] = (),
 ) -> list[Parameter]:
     """Describe list filters as OpenAPI query parameters, one per field and lookup.
 
     `filters` maps a field name to its value kind, its lookups and, for a choice, its choices.
+    The query parameters named in `required` are marked as required.
     """
+    required_names = frozenset(required)
     parameters = list(_LIST_PARAMETERS)
     for name, (kind, lookups, choices) in filters.items():
         for lookup in sorted(lookups, key=lambda item: (item != "exact", item)):
@@ -136,7 +140,7 @@ def filter_parameters(
                 Parameter(
                     name=key,
                     param_in=ParamType.QUERY,
-                    required=False,
+                    required=key in required_names,
                     schema=schema,
                     description=_LOOKUP_HELP[lookup].format(name=name),
                 )

@@ -1,8 +1,10 @@
 """The unmodified Belvo Node SDK (npm `belvo`, pinned in js/package.json) against `vinculo serve`.
 
-js/scenario.js drives the SDK through the session's live server, one step per line, and ends
-with `N passed, 0 failed`. Install the SDK with `npm ci` in tests/e2e/js. Without Node.js or
-the installed SDK the test skips, but with `CI=true` it fails, so CI must install both.
+Each scenario in js/ drives the SDK through the session's live server, one step per line, and
+ends with `N passed, 0 failed`: scenario.js covers links and institutions, data_scenario.js
+accounts, transactions, balances and owners. Install the SDK with `npm ci` in tests/e2e/js.
+Without Node.js or the installed SDK the test skips, but with `CI=true` it fails, so CI must
+install both.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from tests.support.server import LiveServer
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 JS_DIR = REPOSITORY_ROOT / "tests" / "e2e" / "js"
-SCENARIO = JS_DIR / "scenario.js"
+SCENARIOS = ["scenario.js", "data_scenario.js"]
 SDK_DIR = JS_DIR / "node_modules" / "belvo"
 SCENARIO_TIMEOUT_SECONDS = 120
 SUMMARY = re.compile(r"(\d+) passed, 0 failed")
@@ -54,7 +56,8 @@ def as_text(output: str | bytes | None) -> str:
     return output or ""
 
 
-def test_node_sdk_scenario(request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_node_sdk_scenario(request: pytest.FixtureRequest, scenario: str) -> None:
     node = shutil.which("node")
     if node is None:
         skip_unless_ci("node is not on PATH: install Node.js 20 to run the Belvo Node SDK test")
@@ -79,7 +82,7 @@ def test_node_sdk_scenario(request: pytest.FixtureRequest) -> None:
     }
     try:
         result = subprocess.run(
-            [node, str(SCENARIO.relative_to(REPOSITORY_ROOT))],
+            [node, str((JS_DIR / scenario).relative_to(REPOSITORY_ROOT))],
             cwd=REPOSITORY_ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -90,14 +93,14 @@ def test_node_sdk_scenario(request: pytest.FixtureRequest) -> None:
         )
     except subprocess.TimeoutExpired as timeout:
         pytest.fail(
-            f"scenario.js timed out after {SCENARIO_TIMEOUT_SECONDS} s. Output:\n"
+            f"{scenario} timed out after {SCENARIO_TIMEOUT_SECONDS} s. Output:\n"
             + as_text(timeout.stdout)
         )
     output = result.stdout
     lines = output.strip().splitlines()
 
-    assert result.returncode == 0, f"scenario.js exited with {result.returncode}:\n{output}"
-    assert lines, "scenario.js printed nothing"
+    assert result.returncode == 0, f"{scenario} exited with {result.returncode}:\n{output}"
+    assert lines, f"{scenario} printed nothing"
     summary = SUMMARY.fullmatch(lines[-1])
     assert summary is not None, f"unexpected last line {lines[-1]!r}:\n{output}"
     step_count = sum(1 for line in lines if line.startswith("ok "))

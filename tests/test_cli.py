@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+
+import httpx
+
+from vinculo.app import create_app
+from vinculo.config import Settings
 
 
 def run_cli(
@@ -72,3 +79,99 @@ def test_production_needs_master_key(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert "VINCULO_MASTER_KEY" in refused.stderr
     assert not (tmp_path / "master.key").exists()
+
+
+def seed_totals(output: str) -> dict[str, int]:
+    """Read the counts from the summary line of `vinculo sandbox seed`."""
+    summary = next(line for line in output.splitlines() if line.startswith("Seeded "))
+    counts = {"links": int(re.search(r"Seeded ([\d,]+) links", summary)[1].replace(",", ""))}  # type: ignore[index]
+    for name in ("new", "skipped as complete", "accounts", "transactions", "balances", "owners"):
+        counts[name] = int(re.search(rf"([\d,]+) {name}", summary)[1].replace(",", ""))  # type: ignore[index]
+    return counts
+
+
+async def count_stored(data_dir: Path, key: dict[str, str]) -> dict[str, int]:
+    """Count the links and data of `key`'s tenant through the API."""
+    settings = Settings(data_dir=data_dir, api_key_cache_seconds=0)
+    app = create_app(settings)
+    counts: dict[str, int] = {}
+    try:
+        transport = httpx.ASGITransport(app=app)
+        auth = (key["secret_id"], key["secret_password"])
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver", auth=auth
+        ) as client:
+            links = (await client.get("/api/links/", params={"page_size": "1000"})).json()
+            counts["links"] = links["count"]
+            for resource in ("accounts", "transactions", "balances", "owners"):
+                counts[resource] = 0
+                for link in links["results"]:
+                    response = await client.get(
+                        f"/api/{resource}/", params={"link": link["id"], "page_size": "1"}
+                    )
+                    assert response.status_code == 200, response.text
+                    counts[resource] += response.json()["count"]
+    finally:
+        app.context.database.close()
+    return counts
+
+
+def test_seed_data_visible_to_tenant_key(tmp_path: Path) -> None:
+    seeded = run_cli(
+        tmp_path,
+        *("sandbox", "seed", "--links", "3", "--tenant", "acme", "--months", "2"),
+        *("--institution", "erebor_mx_retail", "--institution", "gringotts_co_retail"),
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    totals = seed_totals(seeded.stdout)
+    created = run_cli(tmp_path, "keys", "create", "--tenant", "acme", "--json")
+    key = json.loads(created.stdout)
+
+    stored = asyncio.run(count_stored(tmp_path, key))
+
+    assert "Database: sqlite:///" in seeded.stderr
+    assert totals["links"] == 3
+    assert totals["new"] == 3
+    assert totals["transactions"] > 0
+    for name in ("links", "accounts", "transactions", "balances", "owners"):
+        assert stored[name] == totals[name], name
+
+
+def test_seed_again_skips_links(tmp_path: Path) -> None:
+    arguments = ("sandbox", "seed", "--links", "2", "--months", "1", "--workers", "0")
+    first = run_cli(tmp_path, *arguments)
+    second = run_cli(tmp_path, *arguments)
+
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    assert seed_totals(second.stdout)["skipped as complete"] == 2
+    assert seed_totals(second.stdout)["transactions"] == 0
+
+
+def test_seed_prints_sandbox_key(tmp_path: Path) -> None:
+    seeded = run_cli(tmp_path, "sandbox", "seed", "--links", "1", "--months", "1")
+
+    assert seeded.returncode == 0, seeded.stderr
+    assert "Sandbox API key" in seeded.stdout
+
+
+def test_seed_rejected_in_production(tmp_path: Path) -> None:
+    refused = run_cli(
+        tmp_path,
+        *("sandbox", "seed", "--links", "1"),
+        master_key=base64.b64encode(b"k" * 32).decode(),
+        extra_env={"VINCULO_MODE": "production"},
+    )
+
+    assert refused.returncode == 2
+    assert "runs only in sandbox mode" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert not (tmp_path / "vinculo.db").exists()
+
+
+def test_seed_rejects_non_bank(tmp_path: Path) -> None:
+    refused = run_cli(tmp_path, "sandbox", "seed", "--links", "1", "--institution", "planet_mx_gig")
+
+    assert refused.returncode == 2
+    assert "only banks" in refused.stderr
+    assert "Traceback" not in refused.stderr

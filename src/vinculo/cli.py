@@ -1,25 +1,50 @@
-"""The `vinculo` command: serve, migrate, and manage API keys."""
+"""The `vinculo` command: serve, migrate, manage API keys, and seed a sandbox database."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import gc
 import json
+import os
 import sqlite3
 import sys
+import time
 from typing import Annotated
 
 import sqlalchemy.exc
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from sqlalchemy.engine.url import make_url
 
 from vinculo.clock import Clock
 from vinculo.config import Settings
+from vinculo.connectors.sandbox import SandboxConnector
 from vinculo.db.engine import Database
 from vinculo.db.migrate import upgrade
 from vinculo.logging import configure_logging
+from vinculo.sandbox.seed import (
+    DEFAULT_MONTHS,
+    LinkSeeded,
+    SeedError,
+    SeedPlan,
+    SeedTotals,
+    bank_institutions,
+    concurrency_for,
+    find_banks,
+    seed,
+)
+from vinculo.sandbox.workers import WorkerPoolConnector
 from vinculo.security.keys import (
     KeyConfigurationError,
     MasterKeyMismatch,
@@ -35,6 +60,8 @@ cli = typer.Typer(
 )
 keys_cli = typer.Typer(help="Create, list and revoke API secret keys.")
 cli.add_typer(keys_cli, name="keys")
+sandbox_cli = typer.Typer(help="Sandbox tools: fill the database with generated links and data.")
+cli.add_typer(sandbox_cli, name="sandbox")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -48,7 +75,8 @@ def _settings() -> Settings:
 def _announce_database(settings: Settings) -> None:
     """Print which database a command works on, since it depends on the current folder."""
     url = make_url(settings.resolved_database_url)
-    err_console.print(f"Database: {url.render_as_string(hide_password=True)}")
+    # soft_wrap: a path cut at the terminal width could not be copied.
+    err_console.print(f"Database: {url.render_as_string(hide_password=True)}", soft_wrap=True)
 
 
 @cli.command()
@@ -83,6 +111,16 @@ async def _ensure_sandbox_key(settings: Settings) -> tenants.NewApiKey | None:
         database.close()
 
 
+def _print_sandbox_key(key: tenants.NewApiKey, base_url: str) -> None:
+    console.print("[bold]Sandbox API key[/bold] (printed once; keep it):")
+    console.print(f"  secret id:       {key.secret_id}")
+    console.print(f"  secret password: {key.secret_password}")
+    console.print(
+        f"  Python SDK:      Client({key.secret_id!r}, '<password>', '{base_url}')",
+        soft_wrap=True,
+    )
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -99,14 +137,7 @@ def serve(
     bind_host = host or settings.host
     bind_port = settings.port if port is None else port
     if new_key is not None:
-        console.print("[bold]Sandbox API key[/bold] (printed once; keep it):")
-        console.print(f"  secret id:       {new_key.secret_id}")
-        console.print(f"  secret password: {new_key.secret_password}")
-        console.print(
-            f"  Python SDK:      Client({new_key.secret_id!r}, '<password>', "
-            f"'http://{bind_host}:{bind_port}')",
-            soft_wrap=True,
-        )
+        _print_sandbox_key(new_key, f"http://{bind_host}:{bind_port}")
     app = create_app(settings)
     # Objects alive after start-up live until shutdown; keeping them out of the collector's
     # generations makes each full collection, and so the latency tail, shorter.
@@ -232,6 +263,127 @@ def keys_revoke(secret_id: Annotated[str, typer.Argument(help="Secret key id to 
         console.print(f"No active key with id {secret_id}.")
         raise typer.Exit(code=1)
     console.print(f"Revoked {secret_id}.")
+
+
+@sandbox_cli.command("seed")
+def sandbox_seed(
+    links: Annotated[int, typer.Option(min=1, help="Number of links to register and fill.")],
+    tenant: Annotated[str, typer.Option(help="Tenant that owns the links; created if new.")] = (
+        tenants.SANDBOX_TENANT
+    ),
+    institution: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A sandbox bank to register links on; repeat it for several. "
+            "Default: every bank of the catalogue. Links take the banks in turn."
+        ),
+    ] = None,
+    months: Annotated[
+        int,
+        typer.Option(
+            min=1, help="Months of transactions and daily balances to retrieve, up to today."
+        ),
+    ] = DEFAULT_MONTHS,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Processes that generate the sandbox data; 0 generates it in this process. "
+            "Default: one per CPU.",
+        ),
+    ] = None,
+) -> None:
+    """Register sandbox links and store their accounts, transactions, balances and owners.
+
+    Link n logs in as user seed_0000n, so each link has its own deterministic data and a second
+    run finds the same users: links it completed are skipped, and the others retrieved again.
+    """
+    settings = Settings()
+    if "log_level" not in settings.model_fields_set:
+        # One INFO line per retrieval would bury the progress bar; VINCULO_LOG_LEVEL wins.
+        settings = settings.model_copy(update={"log_level": "WARNING"})
+    configure_logging(settings)
+    if not settings.is_sandbox:
+        err_console.print(
+            "[bold red]Cannot seed:[/bold red] `vinculo sandbox seed` runs only in sandbox mode, "
+            f"and VINCULO_MODE is {settings.mode!r}."
+        )
+        raise typer.Exit(code=2)
+    try:
+        plan = SeedPlan(
+            tenant=tenant,
+            links=links,
+            institutions=find_banks(institution) if institution else bank_institutions(),
+            months=months,
+        )
+    except SeedError as exc:
+        err_console.print(f"[bold red]Cannot seed:[/bold red] {exc}")
+        raise typer.Exit(code=2) from None
+    _announce_database(settings)
+    upgrade(settings.resolved_database_url)
+    # On an empty database, create the key that `serve` would print on its first start,
+    # because `serve` creates none once the seed has created a tenant.
+    new_key = asyncio.run(_ensure_sandbox_key(settings))
+    if new_key is not None:
+        _print_sandbox_key(new_key, f"http://{settings.host}:{settings.port}")
+    worker_count = (os.cpu_count() or 1) if workers is None else workers
+
+    started = time.perf_counter()
+    try:
+        totals = asyncio.run(_run_seed(settings, plan, workers=worker_count))
+    except SeedError as exc:
+        err_console.print(f"[bold red]Seeding stopped:[/bold red] {exc}")
+        raise typer.Exit(code=1) from None
+    elapsed = time.perf_counter() - started
+    console.print(
+        f"Seeded {totals.links:,} links for tenant {plan.tenant!r} ({totals.created:,} new, "
+        f"{totals.reused:,} retrieved again, {totals.skipped:,} skipped as complete): "
+        f"{totals.accounts:,} accounts, {totals.transactions:,} transactions, "
+        f"{totals.balances:,} balances, {totals.owners:,} owners in {elapsed:.1f} s "
+        f"({totals.links / elapsed:,.1f} links/s, {totals.transactions / elapsed:,.0f} "
+        "transactions/s).",
+        soft_wrap=True,
+    )
+
+
+async def _run_seed(settings: Settings, plan: SeedPlan, *, workers: int) -> SeedTotals:
+    from vinculo.app import build_context
+
+    context = build_context(settings)
+    async with context.database.unit_of_work() as uow:
+        await verify_master_key(uow, load_master_key(settings), context.clock.now())
+    pool: WorkerPoolConnector | None = None
+    concurrency = 1
+    if workers > 0:
+        factory = functools.partial(
+            SandboxConnector, slow_login_seconds=settings.sandbox_slow_login_seconds
+        )
+        pool = WorkerPoolConnector(factory, workers=workers)
+        context = dataclasses.replace(context, connector=pool)
+        concurrency = concurrency_for(workers)
+    columns = (
+        TextColumn("Seeding links"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[transactions]:,} transactions"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    try:
+        with Progress(*columns, console=err_console) as progress:
+            task = progress.add_task("seed", total=plan.links, transactions=0)
+            transactions = 0
+
+            def advance(seeded: LinkSeeded) -> None:
+                nonlocal transactions
+                transactions += seeded.transactions
+                progress.update(task, advance=1, transactions=transactions)
+
+            return await seed(context, plan, concurrency=concurrency, on_link=advance)
+    finally:
+        if pool is not None:
+            pool.close()
+        context.database.close()
 
 
 def main() -> None:

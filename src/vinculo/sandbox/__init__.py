@@ -1,0 +1,1 @@
+"""Sandbox tools that work on a whole database: seeding it with generated links and data."""

@@ -45,24 +45,28 @@ class ApiKeyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        header = _authorization_header(scope)
-        if header is None:
-            raise AuthenticationFailed()
         context: AppContext = scope["litestar_app"].state.context
-        principal = context.authenticator.cached(header)
-        if principal is None:
-            credentials = parse_basic_auth(header.decode("latin-1"))
-            if credentials is None:
-                raise AuthenticationFailed()
-            async with context.database.unit_of_work() as uow:
-                principal = await context.authenticator.authenticate(
-                    uow, *credentials, header=header
-                )
-        if principal is None:
-            raise AuthenticationFailed()
+        principal = await authenticate_request(context, scope)
         scope[PRINCIPAL_KEY] = principal  # type: ignore[literal-required]
         scope[CONTEXT_KEY] = context  # type: ignore[literal-required]
         await self.app(scope, receive, send)
+
+
+async def authenticate_request(context: AppContext, scope: Scope) -> Principal:
+    """Return the principal of the request's secret keys; raise `AuthenticationFailed`."""
+    header = _authorization_header(scope)
+    if header is None:
+        raise AuthenticationFailed()
+    principal = context.authenticator.cached(header)
+    if principal is None:
+        credentials = parse_basic_auth(header.decode("latin-1"))
+        if credentials is None:
+            raise AuthenticationFailed()
+        async with context.database.unit_of_work() as uow:
+            principal = await context.authenticator.authenticate(uow, *credentials, header=header)
+    if principal is None:
+        raise AuthenticationFailed()
+    return principal
 
 
 def _authorization_header(scope: Scope) -> bytes | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -22,6 +23,7 @@ from vinculo.connectors.sandbox import SandboxConnector
 from vinculo.context import AppContext
 from vinculo.db.engine import Database
 from vinculo.institutions.router import InstitutionsController
+from vinculo.links.fast_routes import LINK_ROUTES
 from vinculo.links.retention import RetentionTask
 from vinculo.links.router import LinksController
 from vinculo.logging import configure_logging
@@ -31,6 +33,7 @@ from vinculo.security.vault import Vault
 from vinculo.tenants.service import Authenticator
 from vinculo.transactions.router import TransactionsController
 from vinculo.wire.auth import ApiKeyMiddleware
+from vinculo.wire.fast_path import FastPath, FastRoute
 from vinculo.wire.handlers import EXCEPTION_HANDLERS
 from vinculo.wire.openapi import UNAUTHORIZED
 from vinculo.wire.request_id import SCOPE_KEY, current_request_id, new_request_id
@@ -118,12 +121,20 @@ class VinculoApp:
 
     It runs before routing, so even a 404 for an unknown URL carries the request id. Repeated
     slashes are collapsed because an SDK given a base URL ending in `/` requests `//api/...`.
+    Requests on `fast_routes` skip Litestar's request handling (see `vinculo.wire.fast_path`).
     """
 
-    def __init__(self, litestar: Litestar, context: AppContext) -> None:
+    def __init__(
+        self,
+        litestar: Litestar,
+        context: AppContext,
+        *,
+        fast_routes: Sequence[FastRoute] = LINK_ROUTES,
+    ) -> None:
         self.litestar = litestar
         self.context = context
         self._app: ASGIApp = litestar
+        self.fast_path = FastPath(litestar, context, fast_routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -151,7 +162,8 @@ class VinculoApp:
 
         token = current_request_id.set(request_id)
         try:
-            await self._app(scope, receive, send_with_request_id)
+            app = self.fast_path.match(scope) or self._app
+            await app(scope, receive, send_with_request_id)
         finally:
             current_request_id.reset(token)
 

@@ -110,13 +110,19 @@ def check_dates(date_from: date, date_to: date, *, today: date) -> None:
 
 
 def check_link(row: Any, resource: Resource, now: datetime) -> None:
-    """Raise the error that the link's state gives a retrieval, if any."""
+    """Raise the error that the link's state gives a retrieval, if any.
+
+    A lapsed storage period is checked before the status: retention also marks such a link
+    invalid, and the error must not depend on whether retention has run yet.
+    """
+    expire_at = row.credentials_expire_at
+    if expire_at is not None and expire_at <= now:
+        raise ExpiredCredentials()
     if row.status == LinkStatus.INVALID:
         raise InvalidLink()
     if row.status == LinkStatus.UNCONFIRMED:
         raise UnconfirmedLink()
-    expire_at = row.credentials_expire_at
-    if row.credentials_storage == "nostore" or (expire_at is not None and expire_at <= now):
+    if row.credentials_storage == "nostore":
         raise ExpiredCredentials()
     if resource.value.upper() not in find_institution(row.institution).resources:
         raise UnsupportedOperation()

@@ -73,7 +73,7 @@ async def list_balances(
     """Return the number of matching balances and one page of (`account_id`, `body`), newest
     day first. The accounts table is joined only when a condition needs it."""
     source: Any = balances
-    if any(accounts in find_tables(condition) for condition in conditions):
+    if any(accounts in find_tables(condition, check_columns=True) for condition in conditions):
         source = balances.join(accounts, accounts.c.id == balances.c.account_id)
     where = (balances.c.tenant_id == tenant_id, *conditions)
     count = await uow.scalar(select(func.count()).select_from(source).where(*where))

@@ -103,7 +103,7 @@ async def list_transactions(
     The accounts table is joined only when a condition filters on an account's columns.
     """
     source: Any = transactions
-    if any(accounts in find_tables(condition) for condition in conditions):
+    if any(accounts in find_tables(condition, check_columns=True) for condition in conditions):
         source = transactions.join(accounts, accounts.c.id == transactions.c.account_id)
     where = (transactions.c.tenant_id == tenant_id, *conditions)
     count = await uow.scalar(select(func.count()).select_from(source).where(*where))

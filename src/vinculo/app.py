@@ -106,7 +106,7 @@ def create_litestar(context: AppContext) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi,
         on_startup=[retention.start],
-        on_shutdown=[retention.stop, context.database.close],
+        on_shutdown=[retention.stop, context.database.aclose],
         debug=False,
         # Link bodies are a few kilobytes even with a certificate and a private key.
         request_max_body_size=MAX_BODY_BYTES,

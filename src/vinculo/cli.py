@@ -30,7 +30,7 @@ from sqlalchemy.engine.url import make_url
 from vinculo.clock import Clock
 from vinculo.config import Settings
 from vinculo.connectors.sandbox import SandboxConnector
-from vinculo.db.engine import Database
+from vinculo.db.engine import Database, DatabaseUnavailable
 from vinculo.db.migrate import upgrade
 from vinculo.logging import configure_logging
 from vinculo.sandbox.seed import (
@@ -108,7 +108,7 @@ async def _ensure_sandbox_key(settings: Settings) -> tenants.NewApiKey | None:
                 secret_password=password.get_secret_value() if password else None,
             )
     finally:
-        database.close()
+        await database.aclose()
 
 
 def _print_sandbox_key(key: tenants.NewApiKey, base_url: str) -> None:
@@ -177,7 +177,7 @@ def keys_create(
                     uow, pepper=pepper, clock=Clock(), tenant_name=tenant, label=label
                 )
         finally:
-            database.close()
+            await database.aclose()
 
     key = asyncio.run(create())
     if as_json:
@@ -212,7 +212,7 @@ def keys_list(
             async with database.unit_of_work() as uow:
                 rows = await tenants.list_api_keys(uow)
         finally:
-            database.close()
+            await database.aclose()
         return [
             (
                 row.secret_id,
@@ -257,7 +257,7 @@ def keys_revoke(secret_id: Annotated[str, typer.Argument(help="Secret key id to 
             async with database.unit_of_work() as uow:
                 return await tenants.revoke_api_key(uow, secret_id, Clock())
         finally:
-            database.close()
+            await database.aclose()
 
     if not asyncio.run(revoke()):
         console.print(f"No active key with id {secret_id}.")
@@ -383,7 +383,7 @@ async def _run_seed(settings: Settings, plan: SeedPlan, *, workers: int) -> Seed
     finally:
         if pool is not None:
             pool.close()
-        context.database.close()
+        await context.database.aclose()
 
 
 def main() -> None:
@@ -400,5 +400,11 @@ def main() -> None:
         err_console.print(
             f"[bold red]Cannot use the database:[/bold red] {exc}. Check that the data folder "
             "exists and is writable, or set VINCULO_DATA_DIR / VINCULO_DATABASE_URL."
+        )
+        sys.exit(2)
+    except DatabaseUnavailable as exc:
+        err_console.print(
+            f"[bold red]Cannot use the database:[/bold red] {exc}. Check that the PostgreSQL "
+            "server in VINCULO_DATABASE_URL is running and accepts connections."
         )
         sys.exit(2)

@@ -19,12 +19,16 @@ from tests.links.calls import (
 from vinculo.app import VinculoApp
 from vinculo.clock import Clock
 from vinculo.db.models import link_credentials, links, mfa_sessions
+from vinculo.db.sqlite import SqliteDatabase
 from vinculo.links.retention import apply_retention
 
 
+@pytest.mark.sqlite_only("fills the SQLite file by lowering its max_page_count")
 async def test_disk_full_then_recovers(app: VinculoApp, client: httpx.AsyncClient) -> None:
     await create_link(client, "before_full")
-    writer = app.context.database._writer_driver
+    backend = app.context.database.backend
+    assert isinstance(backend, SqliteDatabase)
+    writer = backend._writer_driver
     page_count = writer.execute("PRAGMA page_count").fetchone()[0]
     # SQLite's own limit on the file size gives the same SQLITE_FULL as a full disk.
     writer.execute(f"PRAGMA max_page_count = {page_count}")

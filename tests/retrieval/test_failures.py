@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from tests.links.calls import check_error, rows_for_link, single_error
 from tests.retrieval.calls import DATED, RESOURCES, bank_link, count, retrieval_body, retrieve
 from vinculo.app import VinculoApp
 from vinculo.db.models import accounts, balances, owners, transactions
+from vinculo.db.sqlite import SqliteDatabase
 
 TABLES = (accounts, transactions, balances, owners)
 NO_ROWS = {table.name: 0 for table in TABLES}
@@ -41,9 +43,12 @@ async def test_link_deleted_during_retrieval(app: VinculoApp, client: httpx.Asyn
     assert (await client.get(f"/api/links/{link['id']}/")).status_code == 404
 
 
+@pytest.mark.sqlite_only("fills the SQLite file by lowering its max_page_count")
 async def test_disk_full_while_storing(app: VinculoApp, client: httpx.AsyncClient) -> None:
     link = await bank_link(client)
-    writer = app.context.database._writer_driver
+    backend = app.context.database.backend
+    assert isinstance(backend, SqliteDatabase)
+    writer = backend._writer_driver
     page_count = writer.execute("PRAGMA page_count").fetchone()[0]
     # SQLite's limit on the file size fails a write as a full disk does. A year of
     # transactions needs new pages, so the retrieval fails after some rows were written.

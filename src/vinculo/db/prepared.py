@@ -1,9 +1,14 @@
-"""Statements compiled once and run straight on the SQLite driver, for the hot paths.
+"""Statements compiled once and run straight on the database driver, for the hot paths.
 
 Building and compiling a SQLAlchemy statement costs more than SQLite takes to run a
 primary-key lookup. A `Prepared` statement is declared once at module level with named
-`bindparam`s; its SQL text, parameter order and type conversions are worked out on first use,
-and each execution is one driver call plus the same conversions SQLAlchemy would apply.
+`bindparam`s; its SQL text, parameter order and type conversions are worked out on first use
+for each dialect, and each execution is one driver call plus the same conversions SQLAlchemy
+would apply.
+
+Executing the statement through SQLAlchemy with those parameters would not work for every
+statement either: SQLAlchemy reads a parameter named like a column of an UPDATE as a new value
+for that column, and rejects a `bindparam` of that name in the WHERE clause.
 """
 
 from __future__ import annotations
@@ -63,12 +68,14 @@ class Prepared:
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._compiled: CompiledStatement | None = None
+        self._compiled: dict[str, CompiledStatement] = {}
 
     def compiled(self, dialect: Dialect) -> CompiledStatement:
-        if self._compiled is None:
-            self._compiled = _compile(self.statement, dialect)
-        return self._compiled
+        try:
+            return self._compiled[dialect.name]
+        except KeyError:
+            compiled = self._compiled[dialect.name] = _compile(self.statement, dialect)
+            return compiled
 
 
 def _compile(statement: Executable, dialect: Dialect) -> CompiledStatement:

@@ -19,6 +19,7 @@ from litestar.exceptions import (
 )
 from litestar.types import ExceptionHandlersMap
 
+from vinculo.db.protocol import DatabaseUnavailable
 from vinculo.wire.errors import (
     BelvoError,
     ErrorItem,
@@ -120,7 +121,8 @@ RETRY_AFTER_SECONDS = 5
 def handle_database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Return 503 with `Retry-After` when the database cannot take the request.
 
-    A full disk or an unreadable file is not a bug, so clients should retry later.
+    A full disk, an unreadable file or a PostgreSQL server that is down or restarting is not
+    a bug, so clients should retry later.
     """
     logger.error(
         "database.unavailable", error=str(exc), path=request.url.path, method=request.method
@@ -134,6 +136,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     RecursionError: handle_recursion,
     sqlite3.OperationalError: handle_database_unavailable,
     sqlalchemy.exc.OperationalError: handle_database_unavailable,
+    DatabaseUnavailable: handle_database_unavailable,
     BelvoError: handle_belvo_error,
     ValidationException: handle_validation,
     HTTPException: handle_http_exception,

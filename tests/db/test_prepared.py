@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import bindparam, insert, select, text
 
@@ -20,8 +19,8 @@ INSERT_TENANT = Prepared(
 TENANT_BY_ID = Prepared(select(tenants).where(tenants.c.id == bindparam("id")))
 
 
-async def test_prepared_matches_sqlalchemy(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'prepared.db'}"
+async def test_prepared_matches_sqlalchemy(empty_database_url: str) -> None:
+    url = empty_database_url
     upgrade(url)
     database = Database(url)
     whole_second = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -36,7 +35,7 @@ async def test_prepared_matches_sqlalchemy(tmp_path: Path) -> None:
             prepared_row = await uow.first(TENANT_BY_ID, id="b")
             core_row = await uow.first(select(tenants).where(tenants.c.id == "a"))
     finally:
-        database.close()
+        await database.aclose()
 
     assert stored[0][1] == stored[1][1], "both paths must write the same text"
     assert prepared_row.created_at == whole_second

@@ -1,8 +1,10 @@
-"""Concurrent writers on one SQLite file: HTTP clients, other processes, and one link's logins.
+"""Concurrent writers on one database: HTTP clients, other processes, and one link's logins.
 
 These tests run their own `vinculo serve`, so that link counts and the log contain only their
 own traffic. Writers are expected never to see "database is locked": each unit of work takes
-SQLite's write lock up front (`BEGIN IMMEDIATE`) and waits for it up to `busy_timeout`.
+SQLite's write lock up front (`BEGIN IMMEDIATE`) and waits for it up to `busy_timeout`. On
+PostgreSQL the same tests check that write transactions, which wait for one advisory lock,
+never overlap across processes either.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import queue
-import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -20,10 +21,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import ColumnElement, Table, func, select
 
+from tests.support.databases import PostgresDatabases
 from tests.support.server import LiveServer, start_live_server
 from vinculo.clock import Clock
 from vinculo.db.engine import Database
+from vinculo.db.models import api_keys
+from vinculo.db.models import tenants as tenants_table
 from vinculo.tenants.service import create_api_key
 
 WRITERS = 8
@@ -44,25 +49,33 @@ TEST_PEPPER = bytes(32)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = start_live_server(tmp_path_factory.mktemp("concurrency"))
+def server(
+    tmp_path_factory: pytest.TempPathFactory, live_server_databases: PostgresDatabases | None
+) -> Iterator[LiveServer]:
+    url = live_server_databases.create_empty() if live_server_databases else None
+    live = start_live_server(tmp_path_factory.mktemp("concurrency"), database_url=url)
     try:
         yield live
     finally:
         live.stop()
+        if live_server_databases and url:
+            live_server_databases.drop(url)
 
 
 @pytest.fixture(scope="module")
 def second_server(
     server: LiveServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    """Another `vinculo serve` process on the data directory of `server`, with its own log.
+    """Another `vinculo serve` process on the data directory and database of `server`, with
+    its own log.
 
-    Both processes then share the SQLite file and the master key file, as the workers of one
+    Both processes then share the database and the master key file, as the workers of one
     deployment do.
     """
     live = start_live_server(
-        tmp_path_factory.mktemp("second"), {"VINCULO_DATA_DIR": str(server.data_dir)}
+        tmp_path_factory.mktemp("second"),
+        {"VINCULO_DATA_DIR": str(server.data_dir)},
+        database_url=server.database_url,
     )
     try:
         yield live
@@ -79,6 +92,8 @@ def http_client(server: LiveServer) -> httpx.Client:
 
 
 def database_url(server: LiveServer) -> str:
+    if server.database_url is not None:
+        return server.database_url
     return f"sqlite:///{(server.data_dir / 'vinculo.db').resolve()}"
 
 
@@ -116,15 +131,19 @@ def failures(responses: list[httpx.Response], expected_status: int) -> list[str]
     ]
 
 
-def count_rows(server: LiveServer, sql: str, *parameters: Any) -> int:
-    """Run a COUNT query on the server's SQLite file through a separate read-only connection."""
-    path = (server.data_dir / "vinculo.db").resolve()
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    try:
-        (count,) = connection.execute(sql, parameters).fetchone()
-    finally:
-        connection.close()
-    return int(count)
+def count_rows(server: LiveServer, table: Table, *conditions: ColumnElement[bool]) -> int:
+    """Count the rows of `table` that match `conditions`, on a connection of the test's own."""
+
+    async def count() -> int:
+        database = Database(database_url(server))
+        try:
+            async with database.unit_of_work() as uow:
+                statement = select(func.count()).select_from(table).where(*conditions)
+                return int(await uow.scalar(statement))
+        finally:
+            await database.aclose()
+
+    return asyncio.run(count())
 
 
 # Concurrent HTTP writers -----------------------------------------------------------------
@@ -172,7 +191,7 @@ async def create_keys(url: str, tenant_names: list[str], label: str) -> list[str
                 first_line = str(exc).splitlines()[0] if str(exc) else ""
                 errors.append(f"{tenant_name}: {type(exc).__name__}: {first_line}")
     finally:
-        database.close()
+        await database.aclose()
     return errors
 
 
@@ -261,9 +280,9 @@ def test_process_writers(server: LiveServer) -> None:
     assert LOCKED_MESSAGE not in server.log_text()
     for worker in range(WRITERS):
         label = f"process{worker}"
-        keys = count_rows(server, "SELECT COUNT(*) FROM api_keys WHERE label = ?", label)
+        keys = count_rows(server, api_keys, api_keys.c.label == label)
         assert keys == KEYS_PER_PROCESS, label
-    tenants = count_rows(server, "SELECT COUNT(*) FROM tenants WHERE name LIKE 'process%'")
+    tenants = count_rows(server, tenants_table, tenants_table.c.name.like("process%"))
     assert tenants == WRITERS * KEYS_PER_PROCESS
     assert len(list_link_ids(server, "planet_mx_gig")) == SERVER_LINKS_DURING_PROCESSES
 
@@ -281,9 +300,9 @@ def test_process_writers_same_tenant(server: LiveServer) -> None:
 
     assert sorted(outcomes) == list(range(WRITERS))
     assert {worker: errors for worker, errors in outcomes.items() if errors} == {}
-    tenants = count_rows(server, "SELECT COUNT(*) FROM tenants WHERE name LIKE 'shared-%'")
+    tenants = count_rows(server, tenants_table, tenants_table.c.name.like("shared-%"))
     assert tenants == KEYS_PER_PROCESS
-    keys = count_rows(server, "SELECT COUNT(*) FROM api_keys WHERE label LIKE 'shared%'")
+    keys = count_rows(server, api_keys, api_keys.c.label.like("shared%"))
     assert keys == WRITERS * KEYS_PER_PROCESS
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Table, func, select
 
+from tests.support.databases import stored_values
 from vinculo.app import VinculoApp
 from vinculo.tenants import service as tenants
 
@@ -130,7 +131,11 @@ async def new_api_key(app: VinculoApp, tenant: str) -> tuple[str, str]:
 
 
 def database_bytes(app: VinculoApp) -> bytes:
-    """Return the raw bytes of the app's SQLite file and its write-ahead log."""
+    """Return the raw bytes of the app's SQLite file and its write-ahead log, or on
+    PostgreSQL every value stored in its tables."""
+    database = app.context.database
+    if database.kind == "postgresql":
+        return b"\n".join(stored_values(database.url).values())
     database_path = app.context.settings.data_dir / "vinculo.db"
     paths = (database_path, database_path.with_name("vinculo.db-wal"))
     return b"".join(path.read_bytes() for path in paths if path.exists())

@@ -29,6 +29,8 @@ class LiveServer:
     process: subprocess.Popen[bytes]
     log_path: Path
     data_dir: Path
+    # None when the server uses the SQLite file in `data_dir`.
+    database_url: str | None = None
     secret_id: str = SECRET_ID
     secret_password: str = SECRET_PASSWORD
 
@@ -44,8 +46,16 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
-def start_live_server(directory: Path, extra_env: dict[str, str] | None = None) -> LiveServer:
-    """Run `python -m vinculo serve` with a fixed sandbox key and wait until it responds."""
+def start_live_server(
+    directory: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    database_url: str | None = None,
+) -> LiveServer:
+    """Run `python -m vinculo serve` with a fixed sandbox key and wait until it responds.
+
+    The server uses `database_url`, or else the SQLite file in its data folder.
+    """
     port = free_port()
     data_dir = directory / "data"
     log_path = directory / "server.log"
@@ -61,6 +71,8 @@ def start_live_server(directory: Path, extra_env: dict[str, str] | None = None) 
         **(extra_env or {}),
     }
     env.pop("VINCULO_DATABASE_URL", None)
+    if database_url is not None:
+        env["VINCULO_DATABASE_URL"] = database_url
     env.pop("VINCULO_MASTER_KEY", None)
     log_file = log_path.open("wb")
     process = subprocess.Popen(
@@ -71,7 +83,7 @@ def start_live_server(directory: Path, extra_env: dict[str, str] | None = None) 
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    server = LiveServer(url, process, log_path, data_dir)
+    server = LiveServer(url, process, log_path, data_dir, database_url)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -59,10 +59,12 @@ _BY_ID = Prepared(
         transactions.c.id == bindparam("transaction_id"),
     )
 )
-# Newest value date first; within a day, the latest booking first.
+# Newest value date first; within a day, the latest booking first, and transactions without
+# an accounting date last. SQLite puts NULLs last in a descending order and PostgreSQL first,
+# so NULLS LAST is explicit. SQLite still reads this order from `ix_transactions_link_order`.
 LIST_ORDER = (
     transactions.c.value_date.desc(),
-    transactions.c.accounting_date.desc(),
+    transactions.c.accounting_date.desc().nulls_last(),
     transactions.c.id.desc(),
 )
 

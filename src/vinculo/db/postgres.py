@@ -34,6 +34,8 @@ logger = structlog.get_logger(__name__)
 # SQLSTATE classes of failures that are no fault of the request: connection exception (08),
 # insufficient resources (53), operator intervention such as a shutdown (57), system error (58).
 UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
+# NOTE: chosen, not measured: a pool of 10 plus 10 overflow connections per process (SQLAlchemy's
+# defaults are 5 and 10), and a connect timeout far below asyncpg's default of 60 s.
 CONNECT_TIMEOUT_SECONDS = 10
 POOL_SIZE = 10
 POOL_MAX_OVERFLOW = 10

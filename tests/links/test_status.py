@@ -198,6 +198,17 @@ async def test_qr_resume_without_token(client: httpx.AsyncClient) -> None:
     assert response.json()["status"] == "valid"
 
 
+async def test_qr_resume_with_null_token(client: httpx.AsyncClient) -> None:
+    # belvo-python's `Links.resume(session, None)` sends `"token": null`.
+    challenge = await start_mfa(client, username="mfa_qr")
+    body = {**_resume_body(challenge, token=None), "token": None}
+
+    response = await client.patch("/api/links/", json=body)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "valid"
+
+
 async def test_resume_without_link(client: httpx.AsyncClient) -> None:
     challenge = await start_mfa(client)
 

@@ -220,7 +220,7 @@ DATE_RULE_ERRORS = [
     (
         "date_to in two days",
         _range(0, -2),
-        ("invalid", "date_to cannot be a future date.", "date_to"),
+        ("invalid", "date_to cannot be a future date (later than tomorrow in UTC).", "date_to"),
     ),
     (
         "range of 366 days",

@@ -229,12 +229,12 @@ async def test_update_during_retrieval_rejected(client: httpx.AsyncClient) -> No
 async def test_long_range_times_out(client: httpx.AsyncClient, resource: str) -> None:
     link = await bank_link(client, "timeout_long_range")
 
-    # 91 days counting both ends, one more than the sandbox user returns in time.
-    response = await _post(client, resource, link["id"], days=90)
+    # `date_to - date_from` of 91 days, one more than the sandbox user returns in time.
+    response = await _post(client, resource, link["id"], days=91)
 
     check_error(response, status=408, code="request_timeout", message=REQUEST_TIMEOUT)
     await _assert_untouched(client, link)
-    for days in (89, 30):
+    for days in (90, 30):
         assert len(await retrieve(client, resource, link["id"], days=days)) > 0, days
 
 

@@ -157,6 +157,16 @@ async def test_wrong_token_keeps_session(client: httpx.AsyncClient, link: dict[s
     assert await count(client, "owners", {"link": link["id"]}) == 1
 
 
+async def test_null_token_is_wrong_token(client: httpx.AsyncClient, link: dict[str, Any]) -> None:
+    challenge = await _challenge(client, "owners", link["id"])
+
+    response = await client.patch(
+        "/api/owners/", json={"session": challenge["session"], "token": None}
+    )
+
+    check_error(response, status=400, code="login_error", message=INVALID_MFA_TOKEN)
+
+
 async def test_session_used_once(client: httpx.AsyncClient, link: dict[str, Any]) -> None:
     challenge = await _challenge(client, "accounts", link["id"])
     resume = {"session": challenge["session"], "token": VALID_TOKEN}

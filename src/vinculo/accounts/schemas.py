@@ -201,7 +201,8 @@ class ResumeRequest(msgspec.Struct, kw_only=True):
     resumes a retrieval paused by a 428 `token_required` response for this link."""
 
     session: SessionId
-    token: Secret | UnsetType = UNSET
+    # Null is accepted because belvo-python always sends the key, even without a token.
+    token: Secret | None | UnsetType = UNSET
     # Optional in practice, as on `PATCH /api/links/`: the session names its link.
     link: ResourceId | UnsetType = UNSET
     save_data: SaveData = True

@@ -82,7 +82,8 @@ class DataScenario(enum.StrEnum):
 
     # Every data request returns 428 unless it carries the token 123456.
     TOKEN_EVERY_TIME = "token_every_time"
-    # A date range over `LONG_RANGE_DAYS` days times out (408 `request_timeout`).
+    # A date range whose `date_to - date_from` is over `LONG_RANGE_DAYS` days times out
+    # (408 `request_timeout`).
     TIMEOUT_ON_LONG_RANGE = "timeout_on_long_range"
     # Every data request returns 400 `unavailable_data`.
     NO_DATA = "no_data"
@@ -356,9 +357,10 @@ class SandboxConnector:
 
 
 def _range_days(request: FetchRequest) -> int:
+    """Return `date_to - date_from` in days, counted as the 365-day limit of the API counts."""
     if request.date_from is None or request.date_to is None:
         return 0
-    return (request.date_to - request.date_from).days + 1
+    return (request.date_to - request.date_from).days
 
 
 def _collect(

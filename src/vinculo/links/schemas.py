@@ -112,7 +112,9 @@ class LinkResumeRequest(msgspec.Struct, kw_only=True):
     """Body of `PATCH /api/links/`: the token that resumes a 428 challenge."""
 
     session: SessionId
-    token: Secret | UnsetType = UNSET
+    # Null is accepted because belvo-python always sends the key, and a QR challenge needs no
+    # token.
+    token: Secret | None | UnsetType = UNSET
     link: Annotated[str, Meta(min_length=1, max_length=64)] | UnsetType = UNSET
 
 

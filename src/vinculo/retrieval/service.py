@@ -101,7 +101,9 @@ def check_dates(date_from: date, date_to: date, *, today: date) -> None:
     if date_from > date_to:
         raise InvalidValue("date_from cannot be later than date_to.", field="date_from")
     if date_to > today + FUTURE_SLACK:
-        raise InvalidValue("date_to cannot be a future date.", field="date_to")
+        raise InvalidValue(
+            "date_to cannot be a future date (later than tomorrow in UTC).", field="date_to"
+        )
     if (date_to - date_from).days > MAX_RANGE_DAYS:
         raise ValidationError(
             f"The date range cannot be longer than {MAX_RANGE_DAYS} days; "

@@ -202,7 +202,7 @@ class ResumeRequest(msgspec.Struct, kw_only=True):
 
     session: SessionId
     # Null is accepted because belvo-python always sends the key, even without a token.
-    token: Secret | None | UnsetType = UNSET
+    token: Secret | UnsetType | None = UNSET
     # Optional in practice, as on `PATCH /api/links/`: the session names its link.
     link: ResourceId | UnsetType = UNSET
     save_data: SaveData = True

@@ -114,7 +114,7 @@ class LinkResumeRequest(msgspec.Struct, kw_only=True):
     session: SessionId
     # Null is accepted because belvo-python always sends the key, and a QR challenge needs no
     # token.
-    token: Secret | None | UnsetType = UNSET
+    token: Secret | UnsetType | None = UNSET
     link: Annotated[str, Meta(min_length=1, max_length=64)] | UnsetType = UNSET
 
 

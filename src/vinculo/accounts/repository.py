@@ -92,10 +92,17 @@ async def bodies_by_id(
 ) -> dict[str, bytes]:
     if not account_ids:
         return {}
-    statement = select(accounts.c.id, accounts.c.body).where(
-        accounts.c.tenant_id == tenant_id, accounts.c.id.in_(account_ids)
+    # The tenant is compared on the rows, not in SQL. With `tenant_id` in the WHERE clause,
+    # SQLite has no statistics to go by and reads all of the tenant's accounts through the
+    # tenant index: 0.13 ms against 0.006 ms for 3 accounts of a tenant with 1,950.
+    statement = select(accounts.c.id, accounts.c.tenant_id, accounts.c.body).where(
+        accounts.c.id.in_(account_ids)
     )
-    return {row.id: bytes(row.body) for row in await uow.rows(statement)}
+    return {
+        account_id: bytes(body)
+        for account_id, account_tenant_id, body in await uow.rows(statement)
+        if account_tenant_id == tenant_id
+    }
 
 
 async def list_accounts(

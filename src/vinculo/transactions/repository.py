@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, u
 from sqlalchemy.sql.util import find_tables
 
 from vinculo.db.engine import UnitOfWork
-from vinculo.db.models import accounts, transactions
+from vinculo.db.models import accounts, links, transactions
 from vinculo.db.prepared import Prepared
 
 UPDATED_COLUMNS = (
@@ -95,6 +95,7 @@ async def get_transaction(uow: UnitOfWork, tenant_id: str, transaction_id: str) 
 async def list_transactions(
     uow: UnitOfWork,
     tenant_id: str,
+    link_ids: Sequence[str],
     conditions: Sequence[ColumnElement[bool]],
     *,
     offset: int,
@@ -102,13 +103,22 @@ async def list_transactions(
 ) -> tuple[int, Sequence[Any]]:
     """Return the number of matching transactions and one page of (`account_id`, `body`).
 
-    The accounts table is joined only when a condition filters on an account's columns.
+    Only transactions of the tenant's links among `link_ids` match. The tenant is compared on
+    the links, because a transaction always has its link's tenant: the link index alone then
+    counts a link's transactions, without reading each row (0.07 ms against 0.5 ms for 1,739
+    transactions). The accounts table is joined only when a condition filters on an
+    account's columns.
+
+    NOTE: with several links, SQLite sorts every matching row with its body to find a page, so
+    a late page costs more than the first (230 ms against 30 ms for page 33 and page 1 of 20
+    links, `bench/transactions.py`). Sorting only the keys, then reading the page's bodies,
+    would bound that.
     """
     source: Any = transactions
     if any(accounts in find_tables(condition, check_columns=True) for condition in conditions):
         source = transactions.join(accounts, accounts.c.id == transactions.c.account_id)
-    where = (transactions.c.tenant_id == tenant_id, *conditions)
-    count = await uow.scalar(select(func.count()).select_from(source).where(*where))
+    owned_links = select(links.c.id).where(links.c.tenant_id == tenant_id, links.c.id.in_(link_ids))
+    where = (transactions.c.link_id.in_(owned_links), *conditions)
     page = (
         select(transactions.c.account_id, transactions.c.body)
         .select_from(source)
@@ -117,7 +127,13 @@ async def list_transactions(
         .offset(offset)
         .limit(limit)
     )
-    return int(count or 0), await uow.rows(page)
+    rows = await uow.rows(page)
+    # A page shorter than `limit` is the last one, so it gives the count without a query.
+    # An empty page gives it only at offset 0: past the end, the page number is invalid.
+    if 0 < len(rows) < limit or (offset == 0 and not rows):
+        return offset + len(rows), rows
+    count = await uow.scalar(select(func.count()).select_from(source).where(*where))
+    return int(count or 0), rows
 
 
 async def delete_transaction(uow: UnitOfWork, tenant_id: str, transaction_id: str) -> bool:

@@ -34,6 +34,7 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Select
 
 from vinculo.db.prepared import CompiledStatement, Prepared
+from vinculo.db.types import UNICODE_LOWER_FUNCTION
 
 logger = structlog.get_logger(__name__)
 
@@ -54,12 +55,21 @@ def _configure_sqlite(engine: Engine, *, begin_statement: str) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
+        # SQLite's own lower() folds only ASCII letters, so `name__icontains=ángel` would miss
+        # "Ángel". `vinculo.db.types.unicode_lower` compiles to this function on SQLite.
+        dbapi_connection.create_function(
+            UNICODE_LOWER_FUNCTION, 1, _unicode_lower, deterministic=True
+        )
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         # `SqliteUnitOfWork.begin_write` may have begun the transaction on the driver already.
         if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
             connection.exec_driver_sql(begin_statement)
+
+
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def sqlite_engine(url: str, *, begin_statement: str = "BEGIN IMMEDIATE") -> Engine:

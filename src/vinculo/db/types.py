@@ -5,9 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.types import TypeDecorator
+
+# The SQLite function that `unicode_lower` calls; `vinculo.db.sqlite` registers it on every
+# connection.
+UNICODE_LOWER_FUNCTION = "vinculo_lower"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -34,3 +41,24 @@ class UTCDateTime(TypeDecorator[datetime]):
             value = datetime.fromisoformat(value)
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC)
+
+
+class unicode_lower(GenericFunction[str]):
+    """`lower()` that folds every Unicode letter, as Python's `str.lower` does.
+
+    PostgreSQL's `lower` already does that, but SQLite's folds only ASCII letters, so on
+    SQLite this calls a Python function registered on each connection.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(unicode_lower, "sqlite")
+def _compile_sqlite_lower(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{UNICODE_LOWER_FUNCTION}({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower)
+def _compile_lower(element: unicode_lower, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"

@@ -12,9 +12,10 @@ from typing import Any, Generic, Literal, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import msgspec
-from sqlalchemy import ColumnElement, and_, func, not_, or_
+from sqlalchemy import ColumnElement, and_, not_, or_
 from sqlalchemy.sql.elements import KeyedColumnElement
 
+from vinculo.db.types import unicode_lower
 from vinculo.wire.errors import InvalidValue, NotFound
 
 T = TypeVar("T")
@@ -225,9 +226,9 @@ def _condition(
 ) -> ColumnElement[bool]:
     column = spec.column
     if lookup == "icontains":
-        needle = values[-1].lower()
+        needle = _parse(key, spec, values[-1]).lower()
         escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return func.lower(column).like(f"%{escaped}%", escape="\\")
+        return unicode_lower(column).like(f"%{escaped}%", escape="\\")
     if lookup in ("in", "not_in"):
         parsed = [_parse(key, spec, value) for value in split_values(values)]
         condition: ColumnElement[bool] = (
@@ -286,6 +287,9 @@ def _days_condition(column: KeyedColumnElement[Any], parsed: list[Any]) -> Colum
 
 
 def _parse(key: str, spec: FilterField, raw: str) -> Any:
+    if "\x00" in raw:
+        # SQLite's LIKE ends a pattern at a NUL, which would turn a search into "match all".
+        raise InvalidValue("Null characters are not allowed.", field=key)
     kind = spec.kind
     if kind == "str":
         return raw

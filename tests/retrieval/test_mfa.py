@@ -217,6 +217,30 @@ async def test_session_on_other_collection(client: httpx.AsyncClient, link: dict
     assert response.status_code == 201, response.text
 
 
+async def test_resume_after_account_deleted(
+    client: httpx.AsyncClient, link: dict[str, Any]
+) -> None:
+    accounts = await retrieve(client, "accounts", link["id"], token=VALID_TOKEN)
+    account_id = accounts[0]["id"]
+    challenge = await _challenge(client, "transactions", link["id"], account=account_id)
+    deleted = await client.delete(f"/api/accounts/{account_id}/")
+
+    response = await client.patch(
+        "/api/transactions/", json={"session": challenge["session"], "token": VALID_TOKEN}
+    )
+
+    assert deleted.status_code == 204
+    check_error(
+        response,
+        status=400,
+        code="does_not_exist",
+        message=f'Invalid pk "{account_id}" - object does not exist.',
+        field="account",
+    )
+    assert await count(client, "accounts", {"link": link["id"]}) == len(accounts) - 1
+    assert await count(client, "transactions", {"link": link["id"]}) == 0
+
+
 async def test_session_of_other_link(client: httpx.AsyncClient, link: dict[str, Any]) -> None:
     other = await bank_link(client)
     challenge = await _challenge(client, "accounts", link["id"])

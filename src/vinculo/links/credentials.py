@@ -108,6 +108,8 @@ class SessionState:
     encryption_key: str | None = None
     # What a paused data retrieval asked for, so that the PATCH that resumes it fetches the same.
     retrieval: FetchRequest | None = None
+    # The server's id of the account that the retrieval is limited to, checked again on resume.
+    account_id: str | None = None
 
     def with_connector_state(self, connector_state: dict[str, Any]) -> SessionState:
         return replace(self, connector_state=connector_state)

@@ -168,7 +168,13 @@ async def retrieve(
             link_id=link_id,
             encryption_key=_client_key(lease.sealed, body.encryption_key),
         )
-        state = SessionState(credentials, {}, body.encryption_key, retrieval=request)
+        state = SessionState(
+            credentials,
+            {},
+            body.encryption_key,
+            retrieval=request,
+            account_id=str(body.account) if body.account is not None else None,
+        )
         institution = find_institution(lease.link.institution)
         outcome = await context.connector.fetch(
             institution.name, credentials, request, collected_at=now, token=body.token
@@ -210,6 +216,9 @@ async def resume(
     if state.retrieval is None:
         raise SessionExpired()
     check_link(row, resource, now)
+    if state.account_id is not None:
+        # The account may have been deleted since the 428; the retrieval must not bring it back.
+        await _check_account(context, tenant_id, row.id, state.account_id)
 
     async with LoginLease(context, tenant_id, row.id) as lease:
         outcome = await context.connector.fetch(
@@ -231,6 +240,15 @@ async def resume(
             now=now,
             session_id=session.id,
         )
+
+
+async def _check_account(
+    context: AppContext, tenant_id: str, link_id: str, account_id: str
+) -> None:
+    async with context.database.unit_of_work() as uow:
+        account = await accounts_repository.get_reference(uow, tenant_id, account_id)
+    if account is None or account.link_id != link_id:
+        raise DoesNotExist(f'Invalid pk "{account_id}" - object does not exist.', field="account")
 
 
 def _check_session(session: Any, resource: Resource, link: uuid.UUID | UnsetType) -> None:
@@ -288,6 +306,13 @@ async def _conclude(
             if updated is None:
                 # The link was deleted while the institution answered.
                 raise DoesNotExist(f'Invalid pk "{row.id}" - object does not exist.', field="link")
+            if state.account_id is not None and (
+                await accounts_repository.get_reference(uow, tenant_id, state.account_id) is None
+            ):
+                # Deleted while the institution answered: storing would bring it back.
+                raise DoesNotExist(
+                    f'Invalid pk "{state.account_id}" - object does not exist.', field="account"
+                )
             items = await _save(uow, tenant_id, row.id, resource, outcome, save=save)
             lease.released_by(uow)
             uow.after_commit(

@@ -73,6 +73,14 @@ def test_short_master_key_is_refused(tmp_path: Path) -> None:
     assert "Traceback" not in refused.stderr
 
 
+def test_invalid_setting_is_one_line(tmp_path: Path) -> None:
+    refused = run_cli(tmp_path, "keys", "list", extra_env={"VINCULO_LOGIN_LEASE_SECONDS": "3"})
+
+    assert refused.returncode == 2
+    assert "Invalid setting VINCULO_LOGIN_LEASE_SECONDS" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
 def test_production_needs_master_key(tmp_path: Path) -> None:
     refused = run_cli(tmp_path, "keys", "create", extra_env={"VINCULO_MODE": "production"})
 

@@ -13,6 +13,7 @@ import sys
 import time
 from typing import Annotated
 
+import pydantic
 import sqlalchemy.exc
 import typer
 from rich.console import Console
@@ -390,6 +391,14 @@ def main() -> None:
     """Run the CLI; configuration and storage failures print one clear line, not a traceback."""
     try:
         cli()
+    except pydantic.ValidationError as exc:
+        for error in exc.errors():
+            name = "VINCULO_" + "_".join(str(part) for part in error["loc"]).upper()
+            # The value is not printed: it may be a key or a password.
+            err_console.print(
+                f"[bold red]Invalid setting {name}:[/bold red] {error['msg']}.", soft_wrap=True
+            )
+        sys.exit(2)
     except KeyConfigurationError as exc:
         err_console.print(f"[bold red]Invalid master key:[/bold red] {exc}")
         sys.exit(2)

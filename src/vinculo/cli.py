@@ -133,6 +133,7 @@ def serve(
     from vinculo.app import create_app
 
     settings = _settings()
+    _announce_database(settings)
     upgrade(settings.resolved_database_url)
     new_key = asyncio.run(_ensure_sandbox_key(settings))
     bind_host = host or settings.host

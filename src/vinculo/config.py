@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, NonNegativeFloat, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path(".vinculo")
@@ -66,10 +66,54 @@ class Settings(BaseSettings):
         "which bounds how long a revoked key keeps working.",
     )
 
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="How long one webhook POST may take, connecting included, before it "
+        "counts as a failed attempt.",
+    )
+    webhook_retry_schedule: list[NonNegativeFloat] = Field(
+        default=[5, 30, 120, 600, 3600, 21600],
+        min_length=1,
+        description="Seconds to wait before each retry of a failed webhook delivery (a JSON "
+        "list); retries past its end wait as long as its last entry.",
+    )
+    webhook_max_attempts: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Attempts per webhook delivery, the first included, before it is marked "
+        "failed.",
+    )
+    webhook_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=3600,
+        description="How often the delivery task looks for webhook deliveries that are due.",
+    )
+    webhook_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a claimed webhook delivery stays reserved for the process "
+        "that claimed it, so another process may retry it if that one dies.",
+    )
+
     log_format: Literal["console", "json"] | None = Field(
         default=None, description="Log renderer; JSON in production mode unless set."
     )
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _lease_outlasts_timeout(self) -> Settings:
+        # A lease that ends while its POST may still run would let a second process send the
+        # same delivery at the same time.
+        if self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise ValueError(
+                f"webhook_lease_seconds ({self.webhook_lease_seconds}) must be greater than "
+                f"webhook_timeout_seconds ({self.webhook_timeout_seconds})"
+            )
+        return self
 
     @cached_property
     def resolved_database_url(self) -> str:

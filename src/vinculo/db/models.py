@@ -12,6 +12,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -234,6 +235,96 @@ class KeyCheck(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class WebhookEndpoint(Base):
+    """A URL that receives a tenant's webhook events.
+
+    The signing secret and the optional `Authorization` value are sealed with the vault, because
+    the server must read them back to sign and send each delivery.
+    """
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (Index(None, "tenant_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2048))
+    secret_wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    secret_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    authorization_wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    authorization_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookEvent(Base):
+    """The outbox: one event, written in the transaction of the change it describes.
+
+    `id` is the event's `webhook_id` and its `webhook-id` header. `body` is the exact JSON that
+    every delivery sends, so retries sign and send the same bytes.
+    """
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (Index(None, "tenant_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    webhook_type: Mapped[str] = mapped_column(String(32))
+    webhook_code: Mapped[str] = mapped_column(String(64))
+    link_id: Mapped[str | None] = mapped_column(String(36))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebhookDelivery(Base):
+    """The delivery state of one event to one endpoint; the delivery task claims due rows."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "endpoint_id"),
+        Index(None, "state", "next_attempt_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(36))
+    event_id: Mapped[str] = mapped_column(ForeignKey("webhook_events.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
+    )
+    # pending, delivered or failed.
+    state: Mapped[str] = mapped_column(String(16))
+    # Every attempt ever made, which numbers the delivery log.
+    attempts: Mapped[int] = mapped_column(Integer)
+    # Failed attempts since the event was enqueued or redelivered, which pick the next wait.
+    failures: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # While set and in the future, some process is sending this delivery.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_id: Mapped[str | None] = mapped_column(String(32))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebhookAttempt(Base):
+    """The delivery log: one row per HTTP attempt, with its outcome and latency."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (
+        Index(None, "event_id", "attempt"),
+        Index(None, "tenant_id", "attempted_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(36))
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[str] = mapped_column(String(32))
+    endpoint_id: Mapped[str] = mapped_column(String(36))
+    attempt: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(255))
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 # Core tables for the repositories' statements, typed as `Table` for the type checker.
 tenants = cast(Table, Tenant.__table__)
 api_keys = cast(Table, ApiKey.__table__)
@@ -245,3 +336,7 @@ accounts = cast(Table, Account.__table__)
 transactions = cast(Table, Transaction.__table__)
 balances = cast(Table, Balance.__table__)
 owners = cast(Table, Owner.__table__)
+webhook_endpoints = cast(Table, WebhookEndpoint.__table__)
+webhook_events = cast(Table, WebhookEvent.__table__)
+webhook_deliveries = cast(Table, WebhookDelivery.__table__)
+webhook_attempts = cast(Table, WebhookAttempt.__table__)

@@ -32,6 +32,8 @@ from vinculo.security.keys import load_master_key, pepper_from
 from vinculo.security.vault import Vault
 from vinculo.tenants.service import Authenticator
 from vinculo.transactions.router import TransactionsController
+from vinculo.webhooks.delivery import WebhookDeliveryTask
+from vinculo.webhooks.router import webhook_routers
 from vinculo.wire.auth import ApiKeyMiddleware
 from vinculo.wire.fast_path import FastPath, FastRoute
 from vinculo.wire.handlers import EXCEPTION_HANDLERS
@@ -101,12 +103,13 @@ def create_litestar(context: AppContext) -> Litestar:
         ),
     )
     retention = RetentionTask(context)
+    webhook_delivery = WebhookDeliveryTask(context)
     app = Litestar(
-        route_handlers=[api],
+        route_handlers=[api, *webhook_routers(context.settings)],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi,
-        on_startup=[retention.start],
-        on_shutdown=[retention.stop, context.database.aclose],
+        on_startup=[retention.start, webhook_delivery.start],
+        on_shutdown=[retention.stop, webhook_delivery.stop, context.database.aclose],
         debug=False,
         # Link bodies are a few kilobytes even with a certificate and a private key.
         request_max_body_size=MAX_BODY_BYTES,

@@ -54,6 +54,7 @@ from vinculo.security.keys import (
     verify_master_key,
 )
 from vinculo.tenants import service as tenants
+from vinculo.webhooks.commands import webhooks_cli
 
 cli = typer.Typer(
     help="Vínculo: a self-hosted server that speaks the Belvo aggregation API.",
@@ -63,6 +64,7 @@ keys_cli = typer.Typer(help="Create, list and revoke API secret keys.")
 cli.add_typer(keys_cli, name="keys")
 sandbox_cli = typer.Typer(help="Sandbox tools: fill the database with generated links and data.")
 cli.add_typer(sandbox_cli, name="sandbox")
+cli.add_typer(webhooks_cli, name="webhooks")
 console = Console()
 err_console = Console(stderr=True)
 

@@ -1,0 +1,1 @@
+"""Webhooks: per-tenant endpoints, an outbox of events, and signed delivery with retries."""

@@ -31,8 +31,8 @@ UNKNOWN_ID = "4f1c2a8e-0b7d-4c55-9a31-6d2e8f0b7c19"
 class FrozenClock(Clock):
     """A clock fixed at `start` that moves only when a test calls `advance`."""
 
-    def __init__(self, start: datetime = NOW) -> None:
-        super().__init__()
+    def __init__(self, start: datetime = NOW, *, refresh_seconds: float = 1.0) -> None:
+        super().__init__(refresh_seconds=refresh_seconds)
         self._start = start
 
     def now(self) -> datetime:

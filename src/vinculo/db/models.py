@@ -7,6 +7,7 @@ from typing import cast
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -325,6 +326,37 @@ class WebhookAttempt(Base):
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class SandboxClock(Base):
+    """The sandbox clock's offset from real time, shared by every server process.
+
+    One row at most, with `id` 1. `version` grows on every change, so a process applies a
+    stored offset only when it changed (see `vinculo.clock.Clock.apply_stored`).
+    """
+
+    __tablename__ = "sandbox_clock"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    offset_microseconds: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class InstitutionStatus(Base):
+    """An institution that the sandbox control API set `down` for one tenant.
+
+    Only `down` is stored: an institution without a row is `healthy`.
+    """
+
+    __tablename__ = "institution_statuses"
+
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    institution: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 # Core tables for the repositories' statements, typed as `Table` for the type checker.
 tenants = cast(Table, Tenant.__table__)
 api_keys = cast(Table, ApiKey.__table__)
@@ -340,3 +372,5 @@ webhook_endpoints = cast(Table, WebhookEndpoint.__table__)
 webhook_events = cast(Table, WebhookEvent.__table__)
 webhook_deliveries = cast(Table, WebhookDelivery.__table__)
 webhook_attempts = cast(Table, WebhookAttempt.__table__)
+sandbox_clock = cast(Table, SandboxClock.__table__)
+institution_statuses = cast(Table, InstitutionStatus.__table__)

@@ -19,6 +19,7 @@ from vinculo.context import AppContext
 from vinculo.db.engine import UnitOfWork
 from vinculo.db.models import link_credentials, links, mfa_sessions
 from vinculo.links.status import LinkEvent, LinkStatus, next_status
+from vinculo.sandbox_api.clock import refresh_shared_clock
 
 logger = structlog.get_logger(__name__)
 
@@ -70,6 +71,7 @@ async def run_retention_forever(context: AppContext) -> None:
     """Apply retention now and then every interval, until cancelled; failures are logged."""
     while True:
         try:
+            await refresh_shared_clock(context)
             async with context.database.unit_of_work() as uow:
                 await apply_retention(uow, context.clock.now())
         except Exception:

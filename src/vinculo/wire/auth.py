@@ -10,6 +10,7 @@ from litestar.connection import ASGIConnection
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from vinculo.context import AppContext
+from vinculo.sandbox_api.clock import refresh_shared_clock
 from vinculo.tenants.service import Principal
 from vinculo.wire.errors import AuthenticationFailed
 
@@ -53,7 +54,12 @@ class ApiKeyMiddleware:
 
 
 async def authenticate_request(context: AppContext, scope: Scope) -> Principal:
-    """Return the principal of the request's secret keys; raise `AuthenticationFailed`."""
+    """Return the principal of the request's secret keys; raise `AuthenticationFailed`.
+
+    In sandbox mode it first brings the process's clock up to date with the stored sandbox
+    clock, because every authenticated request passes here, the fast path's included.
+    """
+    await refresh_shared_clock(context)
     header = _authorization_header(scope)
     if header is None:
         raise AuthenticationFailed()

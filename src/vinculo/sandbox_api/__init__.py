@@ -1,0 +1,1 @@
+"""The sandbox control API under `/sandbox/`: reset data, move the clock, force states."""

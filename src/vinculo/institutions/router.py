@@ -9,7 +9,7 @@ from litestar.params import FromPath
 
 from vinculo.institutions import service
 from vinculo.institutions.schemas import Institution, PaginatedResponseInstitution
-from vinculo.wire.auth import context_of
+from vinculo.wire.auth import context_of, principal_of
 from vinculo.wire.openapi import (
     BAD_FILTER,
     READ_ERRORS,
@@ -36,11 +36,13 @@ class InstitutionsController(Controller):
         query = request.query_params
         page = page_request(query)
         shape = shape_of(query)
-        matching = service.filter_institutions(query)
+        context = context_of(request)
+        statuses = await service.stored_statuses(context, principal_of(request).tenant_id)
+        matching = service.filter_institutions(query, statuses)
         results: list[Any] = [
             shape.apply(item) for item in matching[page.offset : page.offset + page.size]
         ]
-        public_url = context_of(request).settings.public_url
+        public_url = context.settings.public_url
         return build_page(  # type: ignore[return-value]
             str(request.url),
             page,
@@ -59,4 +61,7 @@ class InstitutionsController(Controller):
         self, request: Request[Any, Any, Any], institution_id: FromPath[str]
     ) -> Institution:
         institution = service.get_institution(institution_id)
+        context = context_of(request)
+        statuses = await service.stored_statuses(context, principal_of(request).tenant_id)
+        institution = service.with_status(institution, statuses)
         return request_shape(request).apply(institution)  # type: ignore[no-any-return]

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from vinculo.institutions import catalogue
+import msgspec
+
+from vinculo.institutions import catalogue, repository
 from vinculo.institutions.schemas import Institution
-from vinculo.wire.errors import InvalidValue, NotFound
+from vinculo.wire.errors import InstitutionDown, InvalidValue, NotFound
+
+if TYPE_CHECKING:
+    from vinculo.context import AppContext
 from vinculo.wire.query import split_values
 
 STATUSES = ("healthy", "down")
@@ -22,6 +28,36 @@ FILTER_DOCS: dict[str, tuple[str, frozenset[str], tuple[str, ...]]] = {
     "type": ("choice", frozenset({"exact", "in"}), TYPES),
     "website": ("str", frozenset({"exact"}), ()),
 }
+
+
+async def stored_statuses(context: AppContext, tenant_id: str) -> dict[str, str]:
+    """Return the statuses the sandbox control API set for the tenant, by institution name.
+
+    Only sandbox mode reads them, because only the sandbox control API sets them.
+    """
+    if not context.settings.is_sandbox:
+        return {}
+    async with context.database.unit_of_work() as uow:
+        return await repository.statuses(uow, tenant_id)
+
+
+async def check_institution_up(context: AppContext, tenant_id: str, institution: str) -> None:
+    """Raise `InstitutionDown` when the sandbox control API set `institution` down for the
+    tenant. Call it just before a connector logs in or retrieves data."""
+    if not context.settings.is_sandbox:
+        return
+    async with context.database.unit_of_work() as uow:
+        status = await repository.get_status(uow, tenant_id, institution)
+    if status == "down":
+        raise InstitutionDown()
+
+
+def with_status(institution: Institution, statuses: Mapping[str, str]) -> Institution:
+    """Return `institution` with its status from `statuses`, or the catalogue's when absent."""
+    status = statuses.get(institution.name)
+    if status is None or status == institution.status:
+        return institution
+    return msgspec.structs.replace(institution, status=status)
 
 
 def get_institution(raw_id: str) -> Institution:
@@ -52,8 +88,13 @@ def _values(multi_query: Any, key: str) -> set[str] | None:
     return set(values) if values else None
 
 
-def filter_institutions(multi_query: Any) -> list[Institution]:
-    """Apply Belvo's institution filters (country, name, type, status, resources, website)."""
+def filter_institutions(
+    multi_query: Any, overrides: Mapping[str, str] | None = None
+) -> list[Institution]:
+    """Apply Belvo's institution filters (country, name, type, status, resources, website).
+
+    `overrides` replaces the catalogue's status by institution name, before filtering.
+    """
     countries = {
         code.upper()
         for code in (_values(multi_query, "country_code") or set())
@@ -84,7 +125,8 @@ def filter_institutions(multi_query: Any) -> list[Institution]:
             return False
         return not (website and institution.website != website)
 
-    return [institution for institution in catalogue.SANDBOX_INSTITUTIONS if matches(institution)]
+    overridden = [with_status(item, overrides or {}) for item in catalogue.SANDBOX_INSTITUTIONS]
+    return [institution for institution in overridden if matches(institution)]
 
 
 def _union(first: set[str] | None, second: set[str] | None) -> set[str] | None:

@@ -11,6 +11,7 @@ from vinculo.connectors.base import Credentials, LoggedIn, LoginFailed
 from vinculo.context import AppContext
 from vinculo.db.engine import UnitOfWork
 from vinculo.institutions.schemas import Institution
+from vinculo.institutions.service import check_institution_up
 from vinculo.links import repository
 from vinculo.links.credentials import SessionState, institution_user_id
 from vinculo.links.forms import (
@@ -132,6 +133,7 @@ async def register(context: AppContext, principal: Principal, body: LinkRegister
     )
     async with context.database.unit_of_work() as uow:
         await _check_duplicate(uow, tenant_id, user_id, replace_unconfirmed=False)
+    await check_institution_up(context, tenant_id, plan.institution.name)
 
     outcome = await context.connector.login(
         plan.institution.name, plan.credentials, token=plan.token

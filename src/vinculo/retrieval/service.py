@@ -25,6 +25,7 @@ from vinculo.balances.service import save_balances
 from vinculo.connectors.base import Challenge, Fetched, FetchOutcome, FetchRequest, Resource
 from vinculo.context import AppContext
 from vinculo.db.engine import UnitOfWork
+from vinculo.institutions.service import check_institution_up
 from vinculo.links import repository as links_repository
 from vinculo.links.credentials import SessionState, open_credentials, open_session
 from vinculo.links.forms import find_institution
@@ -176,6 +177,7 @@ async def retrieve(
             account_id=str(body.account) if body.account is not None else None,
         )
         institution = find_institution(lease.link.institution)
+        await check_institution_up(context, tenant_id, institution.name)
         outcome = await context.connector.fetch(
             institution.name, credentials, request, collected_at=now, token=body.token
         )
@@ -221,8 +223,10 @@ async def resume(
         await _check_account(context, tenant_id, row.id, state.account_id)
 
     async with LoginLease(context, tenant_id, row.id) as lease:
+        institution = find_institution(row.institution)
+        await check_institution_up(context, tenant_id, institution.name)
         outcome = await context.connector.fetch(
-            find_institution(row.institution).name,
+            institution.name,
             state.credentials,
             state.retrieval,
             collected_at=now,

@@ -28,6 +28,7 @@ from vinculo.links.retention import RetentionTask
 from vinculo.links.router import LinksController
 from vinculo.logging import configure_logging
 from vinculo.owners.router import OwnersController
+from vinculo.sandbox_api.router import create_sandbox_router
 from vinculo.security.keys import load_master_key, pepper_from
 from vinculo.security.vault import Vault
 from vinculo.tenants.service import Authenticator
@@ -105,7 +106,11 @@ def create_litestar(context: AppContext) -> Litestar:
     retention = RetentionTask(context)
     webhook_delivery = WebhookDeliveryTask(context)
     app = Litestar(
-        route_handlers=[api, *webhook_routers(context.settings)],
+        route_handlers=[
+            api,
+            create_sandbox_router(context.settings),
+            *webhook_routers(context.settings),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi,
         on_startup=[retention.start, webhook_delivery.start],

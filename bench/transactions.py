@@ -1,0 +1,478 @@
+"""Benchmark the transactions list and retrieval on about a million stored transactions.
+
+`vinculo sandbox seed` fills a SQLite file once, cached in `--data-dir`. Then `vinculo serve`
+runs on it (one uvicorn worker on 127.0.0.1), and wrk sends each scenario's request over one
+connection, one request at a time, because the figure of interest is the latency of one
+request. Each list scenario is paired with the SELECT that returns the same page's rows, timed
+with Python's `sqlite3` on the same file in rounds that alternate with wrk's, so the ratio
+holds on a noisy machine. See bench/README.md for how to run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.links import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+TENANT = "bench"
+STARTUP_SECONDS = 60
+DEFAULT_DATA_DIR = Path(tempfile.gettempdir()) / "vinculo-bench-transactions"
+PAGE_SIZE = 1000
+# A page size that gives one link many pages, so a late page skips most of the link's rows.
+SMALL_PAGE_SIZE = 100
+# Links listed together with `link__in`: about 33,000 transactions with 36 months each.
+LINKS_LISTED_TOGETHER = 20
+
+# The rows of one list page, as `vinculo.transactions.repository.list_transactions` orders
+# them, with the account that the API embeds in each transaction.
+PAGE_SQL = """
+SELECT transactions.body, accounts.body
+FROM transactions JOIN accounts ON accounts.id = transactions.account_id
+WHERE transactions.tenant_id = ? AND {condition}
+ORDER BY transactions.value_date DESC, transactions.accounting_date DESC, transactions.id DESC
+LIMIT ? OFFSET ?
+"""
+
+
+@dataclass
+class Timing:
+    """One scenario's latencies in milliseconds: the API's from wrk, the SELECT's timed here."""
+
+    scenario: str
+    rows: int
+    api_requests: int
+    api_p50_ms: float
+    api_p99_ms: float
+    select_p50_ms: float | None
+    select_p99_ms: float | None
+
+
+def percentile(values: list[float], percent: float) -> float:
+    """Return the nearest-rank percentile of `values`."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(percent / 100 * len(ordered)) - 1))
+    return ordered[rank]
+
+
+def cli_environment(data_dir: Path) -> dict[str, str]:
+    env = {**os.environ, "VINCULO_DATA_DIR": str(data_dir)}
+    for name in ("VINCULO_DATABASE_URL", "VINCULO_MASTER_KEY", "VINCULO_MODE"):
+        env.pop(name, None)
+    return env
+
+
+def seed_once(data_dir: Path, *, links: int, months: int) -> dict[str, Any]:
+    """Seed `data_dir` unless an earlier run seeded it with the same plan; return the record."""
+    record_path = data_dir / "seed.json"
+    if record_path.exists():
+        record: dict[str, Any] = json.loads(record_path.read_text())
+        if record["links"] == links and record["months"] == months:
+            return record
+        sys.exit(
+            f"{data_dir} holds a seed of {record['links']} links and {record['months']} months; "
+            "remove it or pass another --data-dir."
+        )
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable, "-m", "vinculo", "sandbox", "seed",
+        "--links", str(links), "--months", str(months), "--tenant", TENANT,
+    ]  # fmt: skip
+    print(f"Seeding {links} links into {data_dir} ...", file=sys.stderr)
+    started = time.perf_counter()
+    completed = subprocess.run(
+        command, cwd=data_dir, env=cli_environment(data_dir), capture_output=True, text=True
+    )
+    elapsed = time.perf_counter() - started
+    if completed.returncode != 0:
+        sys.exit(f"vinculo sandbox seed failed:\n{completed.stderr}")
+
+    summary = next(line for line in completed.stdout.splitlines() if line.startswith("Seeded "))
+    transactions = int(re.search(r"([\d,]+) transactions", summary)[1].replace(",", ""))  # type: ignore[index]
+    record = {
+        "links": links,
+        "months": months,
+        "transactions": transactions,
+        "seconds": round(elapsed, 1),
+        "summary": summary,
+        "date": date.today().isoformat(),
+        "load_average_after": [round(value, 2) for value in os.getloadavg()],
+    }
+    record_path.write_text(json.dumps(record, indent=2))
+    return record
+
+
+def create_key(data_dir: Path) -> tuple[str, str]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "vinculo", "keys", "create", "--tenant", TENANT, "--json"],
+        cwd=data_dir,
+        env=cli_environment(data_dir),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    key = json.loads(completed.stdout)
+    return key["secret_id"], key["secret_password"]
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**cli_environment(data_dir), "VINCULO_PORT": str(port), "VINCULO_HOST": "127.0.0.1"}
+    # The default log level (INFO, one line per retrieval), to a file.
+    log = (data_dir / "server.log").open("ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "vinculo", "serve"], cwd=data_dir, env=env, stdout=log, stderr=log
+    )
+
+
+def wait_until_up(client: httpx.Client, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"vinculo serve exited with {process.returncode}")
+        try:
+            client.get("/api/").raise_for_status()
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError(f"vinculo serve did not respond within {STARTUP_SECONDS} s")
+
+
+@dataclass
+class Scenario:
+    """One request, and the SQL that returns the same rows (None for a retrieval)."""
+
+    name: str
+    method: str
+    path: str
+    params: dict[str, str] | None = None
+    body: dict[str, Any] | None = None
+    sql: str | None = None
+    sql_params: tuple[Any, ...] = ()
+
+
+def list_scenario(
+    name: str,
+    tenant_id: str,
+    link_ids: list[str],
+    *,
+    page: int,
+    page_size: int = PAGE_SIZE,
+    extra: dict[str, str] | None = None,
+    sql_condition: str = "",
+    sql_params: tuple[Any, ...] = (),
+) -> Scenario:
+    """Build a list request and the SELECT of the same page: `link` for one link,
+    `link__in` for several."""
+    if len(link_ids) == 1:
+        params = {"link": link_ids[0]}
+        condition = "transactions.link_id = ?"
+    else:
+        params = {"link__in": ",".join(link_ids)}
+        condition = f"transactions.link_id IN ({', '.join('?' * len(link_ids))})"
+    params |= {"page_size": str(page_size), "page": str(page), **(extra or {})}
+    return Scenario(
+        name,
+        "GET",
+        "/api/transactions/",
+        params=params,
+        sql=PAGE_SQL.format(condition=condition + sql_condition),
+        sql_params=(tenant_id, *link_ids, *sql_params, page_size, (page - 1) * page_size),
+    )
+
+
+def pick_links(database: Path) -> tuple[str, list[tuple[str, int]]]:
+    """Return the bench tenant's id and its links with their transaction counts, the link with
+    most transactions first."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        tenant_id = connection.execute(
+            "SELECT id FROM tenants WHERE name = ?", (TENANT,)
+        ).fetchone()[0]
+        rows = connection.execute(
+            "SELECT link_id, count(*) AS n FROM transactions WHERE tenant_id = ? "
+            "GROUP BY link_id ORDER BY n DESC, link_id",
+            (tenant_id,),
+        ).fetchall()
+    return tenant_id, [(row[0], row[1]) for row in rows]
+
+
+def build_scenarios(tenant_id: str, links: list[tuple[str, int]], today: date) -> list[Scenario]:
+    """Build the scenarios on the link with most transactions, which needs at least two pages
+    of `PAGE_SIZE`, and on the next `LINKS_LISTED_TOGETHER` links."""
+    link, count = links[0]
+    if count <= PAGE_SIZE:
+        sys.exit(f"The largest link has {count} transactions; seed more --months.")
+
+    several = [link_id for link_id, _ in links[1 : 1 + LINKS_LISTED_TOGETHER]]
+    several_count = sum(count for _, count in links[1 : 1 + LINKS_LISTED_TOGETHER])
+    year_ago = today - timedelta(days=365)
+    last_page = -(-count // PAGE_SIZE)
+    # The last full pages, so both pages compared have the same number of rows.
+    late_small_page = count // SMALL_PAGE_SIZE
+    late_several_page = several_count // PAGE_SIZE
+    return [
+        list_scenario("one link, page 1", tenant_id, [link], page=1),
+        list_scenario(f"one link, page {last_page} (last)", tenant_id, [link], page=last_page),
+        list_scenario(
+            f"one link, {SMALL_PAGE_SIZE} a page, page 1",
+            tenant_id,
+            [link],
+            page=1,
+            page_size=SMALL_PAGE_SIZE,
+        ),
+        list_scenario(
+            f"one link, {SMALL_PAGE_SIZE} a page, page {late_small_page}",
+            tenant_id,
+            [link],
+            page=late_small_page,
+            page_size=SMALL_PAGE_SIZE,
+        ),
+        list_scenario(f"{len(several)} links, page 1", tenant_id, several, page=1),
+        list_scenario(
+            f"{len(several)} links, page {late_several_page}",
+            tenant_id,
+            several,
+            page=late_several_page,
+        ),
+        list_scenario(
+            "one link, filtered",
+            tenant_id,
+            [link],
+            page=1,
+            extra={
+                "value_date__range": f"{year_ago.isoformat()},{today.isoformat()}",
+                "amount__gte": "100",
+            },
+            sql_condition=(
+                " AND transactions.value_date BETWEEN ? AND ? AND transactions.amount >= ?"
+            ),
+            sql_params=(year_ago.isoformat(), today.isoformat(), 100.0),
+        ),
+        Scenario(
+            "POST one year of one link",
+            "POST",
+            "/api/transactions/",
+            body={
+                "link": link,
+                "date_from": year_ago.isoformat(),
+                "date_to": today.isoformat(),
+            },
+        ),
+    ]
+
+
+_WRK_LATENCY = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+_MILLISECONDS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def run_wrk(
+    url: str, auth: tuple[str, str], scenario: Scenario, seconds: int
+) -> tuple[int, float, float]:
+    """Send the scenario's request for `seconds` over one connection, one request at a time.
+
+    Returns the number of requests and their p50 and p99 in milliseconds.
+    """
+    token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+    command = [
+        "wrk",
+        "-t1",
+        "-c1",
+        f"-d{seconds}s",
+        "--latency",
+        "-H",
+        f"Authorization: Basic {token}",
+    ]
+    env = dict(os.environ)
+    if scenario.body is not None:
+        command += ["-s", str(ROOT / "bench" / "post.lua")]
+        env["WRK_BODY"] = json.dumps(scenario.body)
+    target = str(httpx.URL(url + scenario.path, params=scenario.params))
+    output = subprocess.run(
+        [*command, target], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError(f"{scenario.name}: wrk saw errors:\n{output}")
+    latencies = {
+        percent: float(value) * _MILLISECONDS[unit]
+        for percent, value, unit in _WRK_LATENCY.findall(output)
+    }
+    requests = int(re.search(r"(\d+) requests in", output)[1])  # type: ignore[index]
+    return requests, latencies["50"], latencies["99"]
+
+
+def measure(
+    client: httpx.Client,
+    url: str,
+    auth: tuple[str, str],
+    database: sqlite3.Connection,
+    scenario: Scenario,
+    *,
+    rounds: int,
+    seconds: int,
+    selects: int,
+) -> Timing:
+    """Alternate `rounds` runs of wrk with `selects` timed runs of the scenario's SELECT.
+
+    The figures are the medians over the rounds. A request sent with httpx first checks the
+    response, and each round checks that the SELECT returns as many rows.
+    """
+    response = client.request(
+        scenario.method, scenario.path, params=scenario.params, json=scenario.body
+    )
+    if response.status_code >= 300:
+        raise RuntimeError(f"{scenario.name}: {response.status_code} {response.text[:500]}")
+    body = response.json()
+    rows = len(body["results"]) if isinstance(body, dict) else len(body)
+    api: list[tuple[int, float, float]] = []
+    select_p50: list[float] = []
+    select_p99: list[float] = []
+    for _ in range(rounds):
+        api.append(run_wrk(url, auth, scenario, seconds))
+        if scenario.sql is None:
+            continue
+        seconds_each = []
+        for _ in range(selects):
+            started = time.perf_counter()
+            found = database.execute(scenario.sql, scenario.sql_params).fetchall()
+            seconds_each.append(time.perf_counter() - started)
+        if len(found) != rows:
+            raise RuntimeError(
+                f"{scenario.name}: the API sent {rows} rows, the SELECT {len(found)}"
+            )
+        milliseconds = [value * 1000 for value in seconds_each]
+        select_p50.append(statistics.median(milliseconds))
+        select_p99.append(percentile(milliseconds, 99))
+    return Timing(
+        scenario.name,
+        rows,
+        sum(requests for requests, _, _ in api),
+        statistics.median(p50 for _, p50, _ in api),
+        statistics.median(p99 for _, _, p99 in api),
+        statistics.median(select_p50) if select_p50 else None,
+        statistics.median(select_p99) if select_p99 else None,
+    )
+
+
+def print_table(timings: list[Timing]) -> None:
+    print(
+        "| scenario | rows | requests | API p50 ms | API p99 ms "
+        "| SELECT p50 ms | SELECT p99 ms | p50 ratio |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for item in timings:
+        select = "| - | - | - |"
+        if item.select_p50_ms is not None and item.select_p99_ms is not None:
+            ratio = item.api_p50_ms / item.select_p50_ms
+            select = f"| {item.select_p50_ms:.2f} | {item.select_p99_ms:.2f} | {ratio:.2f}x |"
+        print(
+            f"| {item.scenario} | {item.rows:,} | {item.api_requests:,} | {item.api_p50_ms:.2f} "
+            f"| {item.api_p99_ms:.2f} {select}"
+        )
+
+
+def print_bars(timings: list[Timing]) -> None:
+    """Print the figures that the targets are stated in, with the targets.
+
+    A late page is compared with page 1 of the same list, in three lists: one link at 1,000 a
+    page (its last page), one link at 100 a page (its last full page), and several links (the
+    last full page). The order of several links comes from a sort instead of the index.
+    """
+    api = [item.api_p50_ms for item in timings]
+    names = [item.scenario for item in timings]
+    first_select = timings[0].select_p50_ms
+    assert first_select is not None, "the first scenario is a list with its SELECT"
+    figures = [
+        ("1,000-row list p50 / its SELECT p50", api[0] / first_select, 3.0),
+        (f"'{names[1]}' p50 / page 1 p50", api[1] / api[0], 1.5),
+        (f"'{names[3]}' p50 / page 1 p50", api[3] / api[2], 1.5),
+        (f"'{names[5]}' p50 / page 1 p50", api[5] / api[4], 1.5),
+        ("POST one year p50, seconds", api[7] / 1000, 0.5),
+    ]
+    print()
+    print("| figure | value | target | met |")
+    print("|---|---|---|---|")
+    for name, value, target in figures:
+        print(f"| {name} | {value:.2f} | < {target} | {'yes' if value < target else 'no'} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="seed cache")
+    parser.add_argument("--links", type=int, default=650, help="links to seed")
+    parser.add_argument("--months", type=int, default=36, help="months of history per link")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs per scenario")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--selects", type=int, default=50, help="timed SELECTs per round")
+    parser.add_argument("--output", type=Path, help="also write the timings as JSON here")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+
+    data_dir = args.data_dir.resolve()
+    load_before = tuple(round(value, 2) for value in os.getloadavg())
+    record = seed_once(data_dir, links=args.links, months=args.months)
+    print(
+        f"Seed: {record['transactions']:,} transactions in {record['links']:,} links, "
+        f"seeded on {record['date']} in {record['seconds']} s",
+        file=sys.stderr,
+    )
+    database_path = data_dir / "vinculo.db"
+    tenant_id, links = pick_links(database_path)
+    auth = create_key(data_dir)
+    port = free_port()
+    server = start_server(data_dir, port)
+    timings: list[Timing] = []
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=url, auth=auth, timeout=60) as client:
+            wait_until_up(client, server)
+            database = sqlite3.connect(f"file:{database_path}?mode=ro", uri=True)
+            try:
+                for scenario in build_scenarios(tenant_id, links, date.today()):
+                    timings.append(
+                        measure(
+                            client,
+                            url,
+                            auth,
+                            database,
+                            scenario,
+                            rounds=args.rounds,
+                            seconds=args.duration,
+                            selects=args.selects,
+                        )
+                    )
+            finally:
+                database.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    print_table(timings)
+    print_bars(timings)
+    print(
+        f"\nLoad average (1, 5, 15 min) at the start: {load_before}, at the end: "
+        f"{tuple(round(value, 2) for value in os.getloadavg())}"
+    )
+    if args.output:
+        args.output.write_text(json.dumps([asdict(item) for item in timings], indent=2))
+
+
+if __name__ == "__main__":
+    main()

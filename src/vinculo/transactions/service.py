@@ -140,14 +140,16 @@ async def list_transactions(
     if not (multi_query.get("link") or multi_query.get("link__in")):
         raise FieldRequired(field="link")
     conditions = parse_filters(multi_query, TRANSACTION_FILTERS)
-    count, rows = await repository.list_transactions(
-        uow,
-        principal.tenant_id,
-        requested_links(multi_query),
-        conditions,
-        offset=page.offset,
-        limit=page.size,
-    )
+    link_ids = requested_links(multi_query)
+    if len(conditions) == 1 and len(link_ids) == 1 and multi_query.get("link"):
+        # `link` is the only filter, so its one condition is that link.
+        count, rows = await repository.list_link_transactions(
+            uow, principal.tenant_id, link_ids[0], offset=page.offset, limit=page.size
+        )
+    else:
+        count, rows = await repository.list_transactions(
+            uow, principal.tenant_id, link_ids, conditions, offset=page.offset, limit=page.size
+        )
     return count, await with_accounts(uow, principal.tenant_id, rows)
 
 

@@ -55,6 +55,8 @@ _BODY_BY_ID = Prepared(
         accounts.c.tenant_id == bindparam("tenant_id"), accounts.c.id == bindparam("account_id")
     )
 )
+# Up to this many accounts, `bodies_by_id` looks each one up by primary key.
+FEW_ACCOUNTS = 8
 _REFERENCE_BY_ID = Prepared(
     select(accounts.c.id, accounts.c.link_id, accounts.c.internal_identification).where(
         accounts.c.tenant_id == bindparam("tenant_id"), accounts.c.id == bindparam("account_id")
@@ -90,8 +92,16 @@ async def get_reference(uow: UnitOfWork, tenant_id: str, account_id: str) -> Any
 async def bodies_by_id(
     uow: UnitOfWork, tenant_id: str, account_ids: Sequence[str]
 ) -> dict[str, bytes]:
-    if not account_ids:
-        return {}
+    """Return the bodies of the tenant's accounts among `account_ids`, by id."""
+    if len(account_ids) <= FEW_ACCOUNTS:
+        # A page of one link's transactions names a few accounts, and a prepared lookup of
+        # each took 22 us for 3 accounts, against 133 us for the IN query below.
+        bodies = {}
+        for account_id in account_ids:
+            body = await get_body(uow, tenant_id, account_id)
+            if body is not None:
+                bodies[account_id] = body
+        return bodies
     # The tenant is compared on the rows, not in SQL. With `tenant_id` in the WHERE clause,
     # SQLite has no statistics to go by and reads all of the tenant's accounts through the
     # tenant index: 0.13 ms against 0.006 ms for 3 accounts of a tenant with 1,950.

@@ -4,8 +4,8 @@
 runs on it (one uvicorn worker on 127.0.0.1), and wrk sends each scenario's request over one
 connection, one request at a time, because the figure of interest is the latency of one
 request. Each list scenario is paired with the SELECT that returns the same page's rows, timed
-with Python's `sqlite3` on the same file in rounds that alternate with wrk's, so the ratio
-holds on a noisy machine. See bench/README.md for how to run it.
+with Python's `sqlite3` on the same file right after it. Every round runs all scenarios, so
+the ratios hold on a noisy machine. See bench/README.md for how to run it.
 """
 
 from __future__ import annotations
@@ -54,15 +54,18 @@ LIMIT ? OFFSET ?
 
 @dataclass
 class Timing:
-    """One scenario's latencies in milliseconds: the API's from wrk, the SELECT's timed here."""
+    """One scenario's latencies in milliseconds (the API's from wrk, the SELECT's timed here)
+    and CPU times in microseconds (the server's per request, this process's per SELECT)."""
 
     scenario: str
     rows: int
     api_requests: int
     api_p50_ms: float
     api_p99_ms: float
+    api_cpu_us: float
     select_p50_ms: float | None
     select_p99_ms: float | None
+    select_cpu_us: float | None
 
 
 def percentile(values: list[float], percent: float) -> float:
@@ -70,6 +73,13 @@ def percentile(values: list[float], percent: float) -> float:
     ordered = sorted(values)
     rank = max(0, min(len(ordered) - 1, round(percent / 100 * len(ordered)) - 1))
     return ordered[rank]
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """Return the user plus system CPU time of process `pid`, read from `/proc/<pid>/stat`."""
+    # After the command name in brackets, utime and stime are the 12th and 13th fields.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cli_environment(data_dir: Path) -> dict[str, str]:
@@ -282,13 +292,21 @@ _WRK_LATENCY = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.
 _MILLISECONDS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def run_wrk(
-    url: str, auth: tuple[str, str], scenario: Scenario, seconds: int
-) -> tuple[int, float, float]:
-    """Send the scenario's request for `seconds` over one connection, one request at a time.
+@dataclass
+class Run:
+    """One run of a scenario: wrk's requests and latencies in milliseconds, and the server's
+    CPU time per request in microseconds."""
 
-    Returns the number of requests and their p50 and p99 in milliseconds.
-    """
+    requests: int
+    p50_ms: float
+    p99_ms: float
+    cpu_us: float
+
+
+def run_wrk(
+    url: str, auth: tuple[str, str], scenario: Scenario, seconds: int, server_pid: int
+) -> Run:
+    """Send the scenario's request for `seconds` over one connection, one request at a time."""
     token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
     command = [
         "wrk",
@@ -304,9 +322,13 @@ def run_wrk(
         command += ["-s", str(ROOT / "bench" / "post.lua")]
         env["WRK_BODY"] = json.dumps(scenario.body)
     target = str(httpx.URL(url + scenario.path, params=scenario.params))
+
+    cpu_before = process_cpu_seconds(server_pid)
     output = subprocess.run(
         [*command, target], capture_output=True, text=True, env=env, check=True
     ).stdout
+    cpu = process_cpu_seconds(server_pid) - cpu_before
+
     if "Non-2xx" in output or "Socket errors" in output:
         raise RuntimeError(f"{scenario.name}: wrk saw errors:\n{output}")
     latencies = {
@@ -314,25 +336,36 @@ def run_wrk(
         for percent, value, unit in _WRK_LATENCY.findall(output)
     }
     requests = int(re.search(r"(\d+) requests in", output)[1])  # type: ignore[index]
-    return requests, latencies["50"], latencies["99"]
+    return Run(requests, latencies["50"], latencies["99"], cpu / requests * 1e6)
 
 
-def measure(
-    client: httpx.Client,
-    url: str,
-    auth: tuple[str, str],
-    database: sqlite3.Connection,
-    scenario: Scenario,
-    *,
-    rounds: int,
-    seconds: int,
-    selects: int,
-) -> Timing:
-    """Alternate `rounds` runs of wrk with `selects` timed runs of the scenario's SELECT.
+@dataclass
+class SelectRun:
+    """One round of a scenario's SELECT: latencies in milliseconds, CPU time per SELECT in
+    microseconds."""
 
-    The figures are the medians over the rounds. A request sent with httpx first checks the
-    response, and each round checks that the SELECT returns as many rows.
-    """
+    p50_ms: float
+    p99_ms: float
+    cpu_us: float
+
+
+def time_select(database: sqlite3.Connection, scenario: Scenario, runs: int) -> SelectRun:
+    """Run the scenario's SELECT `runs` times."""
+    assert scenario.sql is not None
+    milliseconds = []
+    cpu_before = time.process_time()
+    for _ in range(runs):
+        started = time.perf_counter()
+        database.execute(scenario.sql, scenario.sql_params).fetchall()
+        milliseconds.append((time.perf_counter() - started) * 1000)
+    cpu = time.process_time() - cpu_before
+    return SelectRun(
+        statistics.median(milliseconds), percentile(milliseconds, 99), cpu / runs * 1e6
+    )
+
+
+def check(client: httpx.Client, database: sqlite3.Connection, scenario: Scenario) -> int:
+    """Send the scenario's request once; return its row count, which the SELECT must match."""
     response = client.request(
         scenario.method, scenario.path, params=scenario.params, json=scenario.body
     )
@@ -340,50 +373,75 @@ def measure(
         raise RuntimeError(f"{scenario.name}: {response.status_code} {response.text[:500]}")
     body = response.json()
     rows = len(body["results"]) if isinstance(body, dict) else len(body)
-    api: list[tuple[int, float, float]] = []
-    select_p50: list[float] = []
-    select_p99: list[float] = []
+    if scenario.sql is not None:
+        found = len(database.execute(scenario.sql, scenario.sql_params).fetchall())
+        if found != rows:
+            raise RuntimeError(f"{scenario.name}: the API sent {rows} rows, the SELECT {found}")
+    return rows
+
+
+def measure_all(
+    client: httpx.Client,
+    url: str,
+    auth: tuple[str, str],
+    server_pid: int,
+    database: sqlite3.Connection,
+    scenarios: list[Scenario],
+    *,
+    rounds: int,
+    seconds: int,
+    selects: int,
+) -> list[Timing]:
+    """Run every scenario once per round, wrk first and then its SELECT.
+
+    Every round visits all scenarios, so a burst of other load on the machine falls on all of
+    them alike. The figures are the medians over the rounds.
+    """
+    rows = {scenario.name: check(client, database, scenario) for scenario in scenarios}
+    api: dict[str, list[Run]] = {scenario.name: [] for scenario in scenarios}
+    select: dict[str, list[SelectRun]] = {scenario.name: [] for scenario in scenarios}
     for _ in range(rounds):
-        api.append(run_wrk(url, auth, scenario, seconds))
-        if scenario.sql is None:
-            continue
-        seconds_each = []
-        for _ in range(selects):
-            started = time.perf_counter()
-            found = database.execute(scenario.sql, scenario.sql_params).fetchall()
-            seconds_each.append(time.perf_counter() - started)
-        if len(found) != rows:
-            raise RuntimeError(
-                f"{scenario.name}: the API sent {rows} rows, the SELECT {len(found)}"
+        for scenario in scenarios:
+            api[scenario.name].append(run_wrk(url, auth, scenario, seconds, server_pid))
+            if scenario.sql is not None:
+                select[scenario.name].append(time_select(database, scenario, selects))
+    timings = []
+    for scenario in scenarios:
+        runs = api[scenario.name]
+        select_runs = select[scenario.name]
+        timings.append(
+            Timing(
+                scenario.name,
+                rows[scenario.name],
+                sum(run.requests for run in runs),
+                statistics.median(run.p50_ms for run in runs),
+                statistics.median(run.p99_ms for run in runs),
+                statistics.median(run.cpu_us for run in runs),
+                statistics.median(run.p50_ms for run in select_runs) if select_runs else None,
+                statistics.median(run.p99_ms for run in select_runs) if select_runs else None,
+                statistics.median(run.cpu_us for run in select_runs) if select_runs else None,
             )
-        milliseconds = [value * 1000 for value in seconds_each]
-        select_p50.append(statistics.median(milliseconds))
-        select_p99.append(percentile(milliseconds, 99))
-    return Timing(
-        scenario.name,
-        rows,
-        sum(requests for requests, _, _ in api),
-        statistics.median(p50 for _, p50, _ in api),
-        statistics.median(p99 for _, _, p99 in api),
-        statistics.median(select_p50) if select_p50 else None,
-        statistics.median(select_p99) if select_p99 else None,
-    )
+        )
+    return timings
 
 
 def print_table(timings: list[Timing]) -> None:
     print(
-        "| scenario | rows | requests | API p50 ms | API p99 ms "
-        "| SELECT p50 ms | SELECT p99 ms | p50 ratio |"
+        "| scenario | rows | requests | API p50 ms | API p99 ms | server CPU µs/request "
+        "| SELECT p50 ms | SELECT p99 ms | SELECT CPU µs | p50 ratio | CPU ratio |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for item in timings:
-        select = "| - | - | - |"
-        if item.select_p50_ms is not None and item.select_p99_ms is not None:
-            ratio = item.api_p50_ms / item.select_p50_ms
-            select = f"| {item.select_p50_ms:.2f} | {item.select_p99_ms:.2f} | {ratio:.2f}x |"
+        select = "| - | - | - | - | - |"
+        if item.select_p50_ms is not None and item.select_cpu_us is not None:
+            select = (
+                f"| {item.select_p50_ms:.2f} | {item.select_p99_ms:.2f} "
+                f"| {item.select_cpu_us:,.0f} | {item.api_p50_ms / item.select_p50_ms:.2f}x "
+                f"| {item.api_cpu_us / item.select_cpu_us:.2f}x |"
+            )
         print(
             f"| {item.scenario} | {item.rows:,} | {item.api_requests:,} | {item.api_p50_ms:.2f} "
-            f"| {item.api_p99_ms:.2f} {select}"
+            f"| {item.api_p99_ms:.2f} | {item.api_cpu_us:,.0f} {select}"
         )
 
 
@@ -396,10 +454,11 @@ def print_bars(timings: list[Timing]) -> None:
     """
     api = [item.api_p50_ms for item in timings]
     names = [item.scenario for item in timings]
-    first_select = timings[0].select_p50_ms
-    assert first_select is not None, "the first scenario is a list with its SELECT"
+    first = timings[0]
+    assert first.select_p50_ms is not None and first.select_cpu_us is not None
     figures = [
-        ("1,000-row list p50 / its SELECT p50", api[0] / first_select, 3.0),
+        ("1,000-row list p50 / its SELECT p50", api[0] / first.select_p50_ms, 3.0),
+        ("1,000-row list server CPU / its SELECT CPU", first.api_cpu_us / first.select_cpu_us, 3.0),
         (f"'{names[1]}' p50 / page 1 p50", api[1] / api[0], 1.5),
         (f"'{names[3]}' p50 / page 1 p50", api[3] / api[2], 1.5),
         (f"'{names[5]}' p50 / page 1 p50", api[5] / api[4], 1.5),
@@ -417,7 +476,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="seed cache")
     parser.add_argument("--links", type=int, default=650, help="links to seed")
     parser.add_argument("--months", type=int, default=36, help="months of history per link")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating runs per scenario")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of every scenario")
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--selects", type=int, default=50, help="timed SELECTs per round")
     parser.add_argument("--output", type=Path, help="also write the timings as JSON here")
@@ -445,19 +504,17 @@ def main() -> None:
             wait_until_up(client, server)
             database = sqlite3.connect(f"file:{database_path}?mode=ro", uri=True)
             try:
-                for scenario in build_scenarios(tenant_id, links, date.today()):
-                    timings.append(
-                        measure(
-                            client,
-                            url,
-                            auth,
-                            database,
-                            scenario,
-                            rounds=args.rounds,
-                            seconds=args.duration,
-                            selects=args.selects,
-                        )
-                    )
+                timings = measure_all(
+                    client,
+                    url,
+                    auth,
+                    server.pid,
+                    database,
+                    build_scenarios(tenant_id, links, date.today()),
+                    rounds=args.rounds,
+                    seconds=args.duration,
+                    selects=args.selects,
+                )
             finally:
                 database.close()
     finally:

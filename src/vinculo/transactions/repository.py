@@ -130,7 +130,7 @@ async def list_transactions(
     account's columns.
 
     NOTE: with several links, SQLite sorts every matching row with its body to find a page, so
-    a late page costs more than the first (230 ms against 30 ms for page 33 and page 1 of 20
+    a late page costs more than the first (240 ms against 18 ms for page 33 and page 1 of 20
     links, `bench/transactions.py`). Sorting only the keys, then reading the page's bodies,
     would bound that.
     """

@@ -33,6 +33,8 @@ class CompiledStatement:
     bind_processors: tuple[Processor, ...]
     row_type: type[tuple[Any, ...]] | None
     result_processors: tuple[Processor, ...]
+    # (column index, processor) for the columns that need a conversion, worked out once.
+    result_conversions: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
 
     def parameters(self, values: dict[str, Any]) -> list[Any]:
         converted = []
@@ -47,11 +49,7 @@ class CompiledStatement:
     def convert_rows(self, raw_rows: Sequence[tuple[Any, ...]]) -> list[Any]:
         assert self.row_type is not None, "only a SELECT returns rows"
         row_type = self.row_type
-        conversions = [
-            (index, processor)
-            for index, processor in enumerate(self.result_processors)
-            if processor is not None
-        ]
+        conversions = self.result_conversions
         if not conversions:
             return [row_type(*raw) for raw in raw_rows]
         rows = []
@@ -100,4 +98,11 @@ def _compile(statement: Executable, dialect: Dialect) -> CompiledStatement:
         result_processors = tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         )
-    return CompiledStatement(compiled.string, names, bind_processors, row_type, result_processors)
+    conversions = tuple(
+        (index, processor)
+        for index, processor in enumerate(result_processors)
+        if processor is not None
+    )
+    return CompiledStatement(
+        compiled.string, names, bind_processors, row_type, result_processors, conversions
+    )

@@ -41,15 +41,17 @@ class Sealed:
     client_key_salt: bytes | None
 
 
-def _encrypt(key: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
+def _encrypt(key: bytes | AESGCM, plaintext: bytes, associated_data: bytes) -> bytes:
     nonce = secrets.token_bytes(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, associated_data)
+    cipher = key if isinstance(key, AESGCM) else AESGCM(key)
+    return nonce + cipher.encrypt(nonce, plaintext, associated_data)
 
 
-def _decrypt(key: bytes, sealed: bytes, associated_data: bytes) -> bytes:
+def _decrypt(key: bytes | AESGCM, sealed: bytes, associated_data: bytes) -> bytes:
     nonce, ciphertext = sealed[:NONCE_BYTES], sealed[NONCE_BYTES:]
+    cipher = key if isinstance(key, AESGCM) else AESGCM(key)
     try:
-        return AESGCM(key).decrypt(nonce, ciphertext, associated_data)
+        return cipher.decrypt(nonce, ciphertext, associated_data)
     except (InvalidTag, ValueError) as exc:
         # ValueError: the stored bytes are too short to hold a nonce and a tag.
         raise DecryptionFailed("sealed record failed authentication") from exc
@@ -66,7 +68,8 @@ class Vault:
     def __init__(self, master_key: bytes) -> None:
         if len(master_key) != 32:
             raise ValueError("the master key must be 32 bytes")
-        self._master_key = master_key
+        # Built once: every credential read and write unwraps or wraps a data key with it.
+        self._master_cipher = AESGCM(master_key)
 
     def seal(
         self,
@@ -86,7 +89,7 @@ class Vault:
             plaintext = _encrypt(client_key, plaintext, associated_data + b"|client")
         data_key = secrets.token_bytes(DATA_KEY_BYTES)
         return Sealed(
-            wrapped_key=_encrypt(self._master_key, data_key, associated_data + b"|key"),
+            wrapped_key=_encrypt(self._master_cipher, data_key, associated_data + b"|key"),
             ciphertext=_encrypt(data_key, plaintext, associated_data),
             client_key_salt=salt,
         )
@@ -106,7 +109,7 @@ class Vault:
         `ValueError` when the record needs an `encryption_key` that was not given.
         """
         associated_data = _associated_data(tenant_id, kind, record_id)
-        data_key = _decrypt(self._master_key, sealed.wrapped_key, associated_data + b"|key")
+        data_key = _decrypt(self._master_cipher, sealed.wrapped_key, associated_data + b"|key")
         plaintext = _decrypt(data_key, sealed.ciphertext, associated_data)
         if sealed.client_key_salt is None:
             return plaintext

@@ -1,4 +1,4 @@
-"""Outside sandbox mode every `/sandbox/` route answers 404 `not_found`, keys or not."""
+"""Outside sandbox mode every `/sandbox/` route returns 404 `not_found`, keys or not."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A webhook receiver on 127.0.0.1 for the tests: it records each request and answers with
+"""A webhook receiver on 127.0.0.1 for the tests: it records each request and responds with
 the next status of a script (200 once the script is used up)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ class ReceivedRequest:
 
 
 class Receiver:
-    """Records requests; `statuses` scripts the answers, and a 302 points at `/moved`."""
+    """Records requests; `statuses` scripts the response codes, and a 302 points at `/moved`."""
 
     def __init__(self, statuses: list[int] | None = None) -> None:
         self.requests: list[ReceivedRequest] = []

@@ -165,6 +165,6 @@ class Connector(Protocol):
         """Log in and fetch the data of `request`, as of `collected_at`.
 
         `state` is set when this call resumes a challenge that an earlier `fetch` returned;
-        `token` is the client's MFA token, sent up front or as that answer.
+        `token` is the client's MFA token, sent up front or to resume that challenge.
         """
         ...

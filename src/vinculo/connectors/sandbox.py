@@ -337,7 +337,7 @@ class SandboxConnector:
             logged_in = await self.login(institution, credentials, token=token)
             if isinstance(logged_in, LoginFailed):
                 return logged_in
-            # An MFA user already answered a challenge when the link was registered, so only
+            # An MFA user already passed a challenge when the link was registered, so only
             # the `mfa_data` user meets one on data requests.
             scenario = DATA_SCENARIOS.get(credentials.username)
             if scenario is DataScenario.TOKEN_EVERY_TIME and token != VALID_MFA_TOKEN:

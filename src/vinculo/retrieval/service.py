@@ -278,7 +278,7 @@ async def _conclude(
     now: datetime,
     session_id: str | None = None,
 ) -> Retrieval:
-    """Store the connector's answer, or open an MFA session, or raise its error."""
+    """Store the connector's data, or open an MFA session, or raise its error."""
     assert state.retrieval is not None
     resource = state.retrieval.resource
     if not isinstance(outcome, Fetched | Challenge):
@@ -289,7 +289,7 @@ async def _conclude(
         if session_id is not None and not await links_repository.delete_session(
             uow, tenant_id, session_id
         ):
-            # Another request completed this session while the institution answered.
+            # Another request completed this session while the institution handled this one.
             raise SessionExpired()
         if isinstance(outcome, Challenge):
             challenge = await start_session(
@@ -308,12 +308,13 @@ async def _conclude(
                 uow, tenant_id, row.id, status=status.value, now=now
             )
             if updated is None:
-                # The link was deleted while the institution answered.
+                # The link was deleted while the institution handled the retrieval.
                 raise DoesNotExist(f'Invalid pk "{row.id}" - object does not exist.', field="link")
             if state.account_id is not None and (
                 await accounts_repository.get_reference(uow, tenant_id, state.account_id) is None
             ):
-                # Deleted while the institution answered: storing would bring it back.
+                # Deleted while the institution handled the retrieval, so storing would
+                # bring it back.
                 raise DoesNotExist(
                     f'Invalid pk "{state.account_id}" - object does not exist.', field="account"
                 )

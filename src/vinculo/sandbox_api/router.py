@@ -34,7 +34,7 @@ CHANGE_ERRORS = {**BAD_REQUEST, **READ_ERRORS}
 
 
 class SandboxOnlyMiddleware:
-    """Answer 404 `not_found` on every `/sandbox/` route unless the server runs in sandbox
+    """Return 404 `not_found` on every `/sandbox/` route unless the server runs in sandbox
     mode, before the secret keys are checked, so production shows no trace of the routes."""
 
     def __init__(self, app: ASGIApp) -> None:

@@ -50,7 +50,7 @@ class WebhookAttempt(msgspec.Struct, kw_only=True):
     event_id: str
     endpoint_id: str
     attempt: int
-    # None when no response arrived; `error` then says why.
+    # None when no response arrived; `error` then gives the reason.
     status_code: int | None
     error: str | None
     latency_ms: int
@@ -58,7 +58,7 @@ class WebhookAttempt(msgspec.Struct, kw_only=True):
 
 
 class Redelivery(msgspec.Struct, kw_only=True):
-    """The answer to a redelivery request."""
+    """The response to a redelivery request."""
 
     webhook_id: str
     deliveries: int

@@ -19,12 +19,12 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class UnsafeWebhookUrl(ValueError):
-    """A webhook URL that the server must not call; the message says why."""
+    """A webhook URL that the server must not call. The message gives the reason."""
 
 
 @dataclass(frozen=True, slots=True)
 class Destination:
-    """Where one delivery connects: the URL to request and, when pinned, the host to name."""
+    """The target of one delivery: the URL to request and, when pinned, the host to name."""
 
     url: str
     # The original host name when `url` was rewritten to the address it resolved to.

@@ -219,7 +219,7 @@ class FastPath:
     async def _send_error(
         self, declared: _DeclaredRoute, scope: Scope, receive: Receive, send: Send, exc: Exception
     ) -> None:
-        """Answer with the handler Litestar would pick for `exc`, rendered as Litestar does."""
+        """Respond with the handler Litestar would pick for `exc`, rendered as Litestar does."""
         scope["litestar_app"] = self._litestar
         handler = get_exception_handler(EXCEPTION_HANDLERS, exc)
         assert handler is not None, "EXCEPTION_HANDLERS maps Exception itself"

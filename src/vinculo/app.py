@@ -23,6 +23,8 @@ from vinculo.connectors.sandbox import SandboxConnector
 from vinculo.context import AppContext
 from vinculo.db.engine import Database
 from vinculo.institutions.router import InstitutionsController
+from vinculo.jobs.queue import JobQueue
+from vinculo.jobs.runner import JobsInServer
 from vinculo.links.fast_routes import LINK_ROUTES
 from vinculo.links.retention import RetentionTask
 from vinculo.links.router import LinksController
@@ -61,15 +63,22 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
     """Create the process-wide collaborators from settings."""
     master_key = load_master_key(settings)
     pepper = pepper_from(settings, master_key)
-    return AppContext(
+    jobs = JobQueue(settings.resolved_database_url)
+    context = AppContext(
         settings=settings,
         database=Database(settings.resolved_database_url),
         clock=clock or Clock(),
         vault=Vault(master_key),
         pepper=pepper,
         authenticator=Authenticator(pepper=pepper, cache_seconds=settings.api_key_cache_seconds),
-        connector=SandboxConnector(slow_login_seconds=settings.sandbox_slow_login_seconds),
+        connector=SandboxConnector(
+            slow_login_seconds=settings.sandbox_slow_login_seconds,
+            fetch_delay_seconds=settings.sandbox_fetch_delay_seconds,
+        ),
+        jobs=jobs,
     )
+    jobs.bind(context)
+    return context
 
 
 def create_litestar(context: AppContext) -> Litestar:
@@ -105,6 +114,7 @@ def create_litestar(context: AppContext) -> Litestar:
     )
     retention = RetentionTask(context)
     webhook_delivery = WebhookDeliveryTask(context)
+    jobs = JobsInServer(context)
     app = Litestar(
         route_handlers=[
             api,
@@ -113,8 +123,8 @@ def create_litestar(context: AppContext) -> Litestar:
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi,
-        on_startup=[retention.start, webhook_delivery.start],
-        on_shutdown=[retention.stop, webhook_delivery.stop, context.database.aclose],
+        on_startup=[retention.start, webhook_delivery.start, jobs.start],
+        on_shutdown=[jobs.stop, retention.stop, webhook_delivery.stop, context.database.aclose],
         debug=False,
         # Link bodies are a few kilobytes even with a certificate and a private key.
         request_max_body_size=MAX_BODY_BYTES,

@@ -156,6 +156,28 @@ def serve(
     )
 
 
+@cli.command()
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(help="Jobs run at the same time; defaults to VINCULO_WORKER_CONCURRENCY."),
+    ] = None,
+) -> None:
+    """Run background jobs from PostgreSQL: refreshes, their scheduler, webhook delivery."""
+    from vinculo.jobs.worker import WorkerNeedsPostgres, run_worker
+
+    settings = _settings()
+    if concurrency is not None:
+        settings = Settings(worker_concurrency=concurrency)
+    _announce_database(settings)
+    upgrade(settings.resolved_database_url)
+    try:
+        asyncio.run(run_worker(settings))
+    except WorkerNeedsPostgres as exc:
+        err_console.print(str(exc), soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
 @keys_cli.command("create")
 def keys_create(
     tenant: Annotated[str, typer.Option(help="Tenant that owns the key; created if new.")] = (

@@ -59,6 +59,13 @@ class Settings(BaseSettings):
         "if the process running it dies before releasing it.",
     )
     sandbox_slow_login_seconds: float = Field(default=1.0, ge=0)
+    sandbox_fetch_delay_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=60,
+        description="How long the sandbox banks take to answer each data request, to try "
+        "timeouts and worker concurrency.",
+    )
     api_key_cache_seconds: float = Field(
         default=5.0,
         ge=0,
@@ -97,6 +104,45 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a claimed webhook delivery stays reserved for the process "
         "that claimed it, so another process may retry it if that one dies.",
+    )
+
+    jobs_in_server: bool | None = Field(
+        default=None,
+        description="Run refreshes and other jobs inside `vinculo serve`. Unset: yes on SQLite, "
+        "whose job queue lives in the server's memory; no on PostgreSQL, where `vinculo "
+        "worker` processes run them.",
+    )
+    worker_concurrency: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="Jobs that one worker runs at the same time. Refreshes mostly wait for "
+        "banks, so this can be well above the number of cores.",
+    )
+    scheduler_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="How often workers look for links whose refresh is due.",
+    )
+    worker_stalled_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        description="How long a worker may miss its heartbeat before the jobs it was running "
+        "are given to another worker (after a crash or a `kill -9`).",
+    )
+    refresh_wait_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=600,
+        description="How long a client's login or retrieval waits for a background refresh "
+        "running on the same link before it answers `too_many_sessions`.",
+    )
+    refresh_cooldown_seconds: int = Field(
+        default=600,
+        ge=0,
+        description="How long after an accepted `POST /api/links/{id}/refresh/` another one "
+        "answers 409 `link_refreshed`.",
     )
 
     log_format: Literal["console", "json"] | None = Field(

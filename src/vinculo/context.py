@@ -8,6 +8,7 @@ from vinculo.clock import Clock
 from vinculo.config import Settings
 from vinculo.connectors.base import Connector
 from vinculo.db.engine import Database
+from vinculo.jobs.queue import JobQueue
 from vinculo.security.vault import Vault
 from vinculo.tenants.service import Authenticator
 
@@ -23,3 +24,4 @@ class AppContext:
     pepper: bytes
     authenticator: Authenticator
     connector: Connector
+    jobs: JobQueue

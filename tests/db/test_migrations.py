@@ -15,8 +15,14 @@ from vinculo.db.models import Base
 from vinculo.db.sqlite import sqlite_engine
 
 
+def _is_model_table(name: str | None, kind: str, parents: Any) -> bool:
+    # Procrastinate's job queue tables come from its own schema script, not from the models.
+    return not (kind == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def compare_with_models(connection: Connection) -> list[Any]:
-    return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+    context = MigrationContext.configure(connection, opts={"include_name": _is_model_table})
+    return list(compare_metadata(context, Base.metadata))
 
 
 async def postgres_differences(url: str) -> list[Any]:

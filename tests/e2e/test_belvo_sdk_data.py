@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 from belvo.client import Client
+from belvo.enums import AccessMode
 from belvo.exceptions import RequestError
 
 BANK = "gringotts_mx_retail"
@@ -68,7 +69,11 @@ def days_between(first: date, last: date) -> set[str]:
 
 
 def register(sdk: Client, username: str) -> str:
-    link: dict[str, Any] = sdk.Links.create(BANK, username, "pass_valid", raise_exception=True)
+    """Register a single link: a recurrent one would store a year of data in its background
+    historical update, and the tests compare lists with what they retrieved themselves."""
+    link: dict[str, Any] = sdk.Links.create(
+        BANK, username, "pass_valid", access_mode=AccessMode.SINGLE, raise_exception=True
+    )
     assert link["status"] == "valid", link
     return str(link["id"])
 

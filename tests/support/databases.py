@@ -143,6 +143,11 @@ class PostgresDatabases:
         # the models' own.
         tables = reversed(Base.metadata.sorted_tables)
         deletes = [f'DELETE FROM "{table.name}"' for table in tables]  # noqa: S608
+        # Procrastinate's job queue, which the PostgreSQL migrations create beside the models.
+        deletes.append(
+            "TRUNCATE procrastinate_events, procrastinate_periodic_defers, "
+            "procrastinate_jobs, procrastinate_workers RESTART IDENTITY"
+        )
         await connection.execute("; ".join(deletes))
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:

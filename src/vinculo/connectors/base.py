@@ -91,13 +91,15 @@ class FetchRequest:
 
     `date_from` and `date_to` (both included) are set for transactions and balances.
     `account` is the institution's own id of the one account to fetch, when the client named
-    one.
+    one. `refresh` is set when the server fetches on its own, in a background refresh: it is
+    the link's count of such refreshes, this one included.
     """
 
     resource: Resource
     date_from: date | None = None
     date_to: date | None = None
     account: str | None = None
+    refresh: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

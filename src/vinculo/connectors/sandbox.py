@@ -17,6 +17,7 @@ import asyncio
 import enum
 import hashlib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -96,6 +97,10 @@ DATA_SCENARIOS: Final[Mapping[str, DataScenario]] = MappingProxyType(
         "no_data": DataScenario.NO_DATA,
     }
 )
+# Usernames that behave normally except on one background refresh of their link: on its N-th
+# refresh (historical updates included), `invalid_on_refresh_N` fails with `login_error`, so the
+# link turns `invalid`, and `token_on_refresh_N` asks for a token, so it turns `token_required`.
+REFRESH_SCENARIO: Final = re.compile(r"(invalid|token)_on_refresh_([1-9][0-9]{0,3})")
 # Ranges up to a quarter work for the `timeout_long_range` user; a year does not.
 LONG_RANGE_DAYS: Final = 90
 UNAVAILABLE_DATA: Final = LoginFailed(
@@ -237,12 +242,17 @@ class SandboxConnector:
     `slow_login_seconds` is the delay in seconds before the `login_slow` user logs in.
     """
 
-    def __init__(self, *, slow_login_seconds: float = 1.0) -> None:
-        if not (math.isfinite(slow_login_seconds) and slow_login_seconds >= 0):
-            raise ValueError(
-                f"slow_login_seconds must be a finite number >= 0, got {slow_login_seconds!r}"
-            )
+    def __init__(
+        self, *, slow_login_seconds: float = 1.0, fetch_delay_seconds: float = 0.0
+    ) -> None:
+        for name, value in (
+            ("slow_login_seconds", slow_login_seconds),
+            ("fetch_delay_seconds", fetch_delay_seconds),
+        ):
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         self._slow_login_seconds = slow_login_seconds
+        self._fetch_delay_seconds = fetch_delay_seconds
 
     async def login(
         self, institution: str, credentials: Credentials, *, token: str | None = None
@@ -328,7 +338,10 @@ class SandboxConnector:
         `DATA_SCENARIOS` users fail or ask for a token first. With `state`, the call resumes
         the challenge of an earlier fetch, checked as `resume` checks it. Raises ValueError
         when `institution` is not in the sandbox catalogue or `state` is malformed.
+        Every call waits `fetch_delay_seconds` first, as a bank's answer would.
         """
+        if self._fetch_delay_seconds:
+            await asyncio.sleep(self._fetch_delay_seconds)
         if state is not None:
             resumed = await self.resume(institution, credentials, state, token)
             if not isinstance(resumed, LoggedIn):
@@ -343,6 +356,10 @@ class SandboxConnector:
             if scenario is DataScenario.TOKEN_EVERY_TIME and token != VALID_MFA_TOKEN:
                 return _default_challenge(institution, credentials.username)
 
+        if request.refresh is not None:
+            failure = _refresh_failure(institution, credentials.username, request.refresh)
+            if failure is not None:
+                return failure
         scenario = DATA_SCENARIOS.get(credentials.username)
         if scenario is DataScenario.NO_DATA:
             return UNAVAILABLE_DATA
@@ -354,6 +371,16 @@ class SandboxConnector:
         entry = find_by_name(institution)
         assert entry is not None, "login() rejects institutions outside the catalogue"
         return _collect(entry, credentials.username, request, collected_at)
+
+
+def _refresh_failure(institution: str, username: str, refresh: int) -> FetchOutcome | None:
+    """Return how the `REFRESH_SCENARIO` user's `refresh`-th refresh fails, if it does."""
+    match = REFRESH_SCENARIO.fullmatch(username)
+    if match is None or int(match[2]) != refresh:
+        return None
+    if match[1] == "invalid":
+        return INVALID_CREDENTIALS
+    return _default_challenge(institution, username)
 
 
 def _range_days(request: FetchRequest) -> int:

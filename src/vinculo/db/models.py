@@ -88,6 +88,20 @@ class Link(Base):
     credentials_expire_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # While set and in the future, a login on this link is running in some process.
     login_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who holds that lease: `request` (a client's login or retrieval), or `refresh`, followed
+    # by `:<job id>` when a job runs the refresh.
+    login_lease_holder: Mapped[str | None] = mapped_column(String(32))
+    # When the scheduler next refreshes the link; null for links it does not refresh.
+    next_refresh_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # Set until the link's historical update (a full refresh with its webhooks) has run.
+    historical_update_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The request id of the `POST .../refresh/` that asked for the pending refresh, if any.
+    refresh_request_id: Mapped[str | None] = mapped_column(String(32))
+    last_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last `POST .../refresh/` that was accepted; the cooldown counts from it.
+    refresh_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Background refreshes run so far, historical updates included.
+    refresh_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class LinkCredentials(Base):

@@ -8,6 +8,8 @@ stores nothing but the lease release.
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -46,6 +48,7 @@ from vinculo.links.schemas import (
 )
 from vinculo.links.service import link_from_row, parse_link_id
 from vinculo.links.status import LinkEvent, LinkStatus, next_status
+from vinculo.refreshes.schedule import schedule_historical_update
 from vinculo.security.vault import Sealed
 from vinculo.tenants.service import Principal
 from vinculo.wire.errors import (
@@ -155,35 +158,69 @@ async def start_session(
     )
 
 
+REQUEST_HOLDER = "request"
+REFRESH_HOLDER = "refresh"
+JOB_HOLDER_PREFIX = f"{REFRESH_HOLDER}:"
+# How often a client's request looks again at a link that a background refresh holds.
+REFRESH_POLL_SECONDS = 0.05
+
+
 class LoginLease:
     """The right to run the one login a link may have at a time (`too_many_sessions`).
 
     Entering takes the lease and loads the link with its sealed credentials in one statement,
     so a login costs two commits in all: this one and the one that stores the outcome and
     releases the lease (see `released_by`). A login that fails releases it on exit.
+
+    `holder` names who logs in: a client's request (`request`), or a background refresh
+    (`refresh`, or `refresh:<job id>` in a job). A request that finds a refresh running waits
+    for it, up to `refresh_wait_seconds`, because the client did not start that refresh and
+    cannot know about it. A request that finds another request running gets
+    `too_many_sessions` at once, as Belvo answers. A job takes over a lease held under its own
+    name, which a run of the same job left when its worker died.
     """
 
-    def __init__(self, context: AppContext, tenant_id: str, link_id: str) -> None:
+    def __init__(
+        self, context: AppContext, tenant_id: str, link_id: str, *, holder: str = REQUEST_HOLDER
+    ) -> None:
         self._context = context
         self._tenant_id = tenant_id
         self._link_id = link_id
+        self._holder = holder
         self._held = False
         self.link: Any = None
         self.sealed: Sealed | None = None
 
     async def __aenter__(self) -> LoginLease:
-        now = self._context.clock.now()
-        until = now + timedelta(seconds=self._context.settings.login_lease_seconds)
-        async with self._context.database.unit_of_work() as uow:
-            taken = await repository.take_login_lease(
-                uow, self._tenant_id, self._link_id, now=now, until=until
-            )
-            if taken is None:
-                exists = await repository.get_link(uow, self._tenant_id, self._link_id)
-        if taken is None:
-            if exists is None:
+        settings = self._context.settings
+        deadline = time.monotonic() + settings.refresh_wait_seconds
+        while True:
+            now = self._context.clock.now()
+            until = now + timedelta(seconds=settings.login_lease_seconds)
+            async with self._context.database.unit_of_work() as uow:
+                taken = await repository.take_login_lease(
+                    uow,
+                    self._tenant_id,
+                    self._link_id,
+                    now=now,
+                    until=until,
+                    holder=self._holder,
+                    takeover=self._holder if self._holder.startswith(JOB_HOLDER_PREFIX) else None,
+                )
+                if taken is None:
+                    current = await repository.lease_holder(uow, self._tenant_id, self._link_id)
+            if taken is not None:
+                break
+            if current is None:
                 raise NotFound()
-            logger.info("link.login_rejected_busy", link_id=self._link_id)
+            if (
+                self._holder == REQUEST_HOLDER
+                and (current.login_lease_holder or "").startswith(REFRESH_HOLDER)
+                and time.monotonic() < deadline
+            ):
+                await asyncio.sleep(REFRESH_POLL_SECONDS)
+                continue
+            logger.info("link.login_rejected_busy", link_id=self._link_id, holder=self._holder)
             raise TooManySessions()
         self.link, self.sealed = taken
         self._held = True
@@ -362,6 +399,10 @@ async def _finish_login(
         )
     if getattr(row, "has_sessions", True):
         await repository.delete_link_sessions(uow, tenant_id, row.id)
+    if updated.access_mode == "recurrent":
+        # Belvo runs a historical update after a recurrent link's credentials are updated,
+        # and after its registration completes.
+        await schedule_historical_update(context, uow, tenant_id, row.id, now=now)
     uow.after_commit(
         lambda: logger.info("link.login_succeeded", link_id=row.id, tenant_id=tenant_id)
     )

@@ -32,6 +32,7 @@ from vinculo.links.logins import (
 from vinculo.links.schemas import DEFAULT_REFRESH_RATE, Link, LinkRegisterRequest
 from vinculo.links.service import get_link
 from vinculo.links.status import LinkEvent, LinkStatus, next_status
+from vinculo.refreshes.schedule import schedule_historical_update
 from vinculo.tenants.service import Principal
 from vinculo.wire.errors import (
     Duplicated,
@@ -185,6 +186,8 @@ async def register(context: AppContext, principal: Principal, body: LinkRegister
                 plan.encryption_key,
                 now,
             )
+            if plan.access_mode == "recurrent":
+                await schedule_historical_update(context, uow, tenant_id, link_id, now=now)
             uow.after_commit(
                 lambda: logger.info("link.created", link_id=link_id, tenant_id=tenant_id)
             )

@@ -76,9 +76,14 @@ _TAKE_LEASE = Prepared(
     .where(
         links.c.tenant_id == bindparam("tenant_id"),
         links.c.id == bindparam("link_id"),
-        or_(links.c.login_lease_until.is_(None), links.c.login_lease_until <= bindparam("now")),
+        or_(
+            links.c.login_lease_until.is_(None),
+            links.c.login_lease_until <= bindparam("now"),
+            # NULL for client requests, which never match.
+            links.c.login_lease_holder == bindparam("takeover"),
+        ),
     )
-    .values(login_lease_until=bindparam("until"))
+    .values(login_lease_until=bindparam("until"), login_lease_holder=bindparam("holder"))
     .returning(
         *LINK_COLUMNS,
         _credentials_column(link_credentials.c.wrapped_key),
@@ -159,15 +164,30 @@ async def delete_link(uow: UnitOfWork, tenant_id: str, link_id: str) -> bool:
 
 
 async def take_login_lease(
-    uow: UnitOfWork, tenant_id: str, link_id: str, *, now: datetime, until: datetime
+    uow: UnitOfWork,
+    tenant_id: str,
+    link_id: str,
+    *,
+    now: datetime,
+    until: datetime,
+    holder: str = "request",
+    takeover: str | None = None,
 ) -> tuple[Any, Sealed | None] | None:
     """Mark a login as running on the link unless another one holds an unexpired lease.
 
+    A lease held under the name `takeover` is taken over even before it expires: a job retried
+    after its worker died takes back the lease of its first run.
     Returns the link's row (with `has_sessions`) and its sealed credentials, or None when the
     link does not exist or its lease is taken.
     """
     rows = await uow.execute_returning(
-        _TAKE_LEASE, tenant_id=tenant_id, link_id=link_id, now=now, until=until
+        _TAKE_LEASE,
+        tenant_id=tenant_id,
+        link_id=link_id,
+        now=now,
+        until=until,
+        holder=holder,
+        takeover=takeover,
     )
     if not rows:
         return None
@@ -193,6 +213,33 @@ _RECORD_LOGIN = Prepared(
     )
     .returning(*LINK_COLUMNS)
 )
+
+
+_LEASE_HOLDER = Prepared(
+    select(links.c.login_lease_holder, links.c.login_lease_until).where(
+        links.c.tenant_id == bindparam("tenant_id"), links.c.id == bindparam("link_id")
+    )
+)
+
+
+async def lease_holder(uow: UnitOfWork, tenant_id: str, link_id: str) -> Any:
+    """Return the link's lease holder and expiry, or None when the link does not exist."""
+    return await uow.first(_LEASE_HOLDER, tenant_id=tenant_id, link_id=link_id)
+
+
+async def release_lease_held_by(uow: UnitOfWork, tenant_id: str, link_id: str, holder: str) -> bool:
+    """Release the link's lease if `holder` holds it; return whether it did."""
+    statement = (
+        update(links)
+        .where(
+            links.c.tenant_id == tenant_id,
+            links.c.id == link_id,
+            links.c.login_lease_holder == holder,
+            links.c.login_lease_until.is_not(None),
+        )
+        .values(login_lease_until=null())
+    )
+    return await uow.execute(statement) > 0
 
 
 async def release_login_lease(uow: UnitOfWork, tenant_id: str, link_id: str) -> None:

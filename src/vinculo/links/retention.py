@@ -1,4 +1,5 @@
-"""Retention: drop expired MFA sessions and credentials past their `credentials_storage`.
+"""Retention: drop expired MFA sessions, credentials past their `credentials_storage`, and the
+data of links past their `stale_in`.
 
 Runs every `RETENTION_INTERVAL_SECONDS` inside the server process. Credential updates and
 switches to recurrent also check the period themselves, so they never use credentials past it
@@ -10,14 +11,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import and_, delete, select, update
 
 from vinculo.context import AppContext
 from vinculo.db.engine import UnitOfWork
-from vinculo.db.models import link_credentials, links, mfa_sessions
+from vinculo.db.models import (
+    accounts,
+    balances,
+    link_credentials,
+    links,
+    mfa_sessions,
+    owners,
+    transactions,
+)
 from vinculo.links.status import LinkEvent, LinkStatus, next_status
 from vinculo.sandbox_api.clock import refresh_shared_clock
 
@@ -30,6 +39,7 @@ RETENTION_INTERVAL_SECONDS = 60.0
 class RetentionResult:
     sessions_deleted: int
     links_expired: int
+    links_purged: int = 0
 
 
 async def apply_retention(uow: UnitOfWork, now: datetime) -> RetentionResult:
@@ -64,7 +74,39 @@ async def apply_retention(uow: UnitOfWork, now: datetime) -> RetentionResult:
         logger.info("link.credentials_expired", link_id=row.id, tenant_id=row.tenant_id)
     if sessions_deleted:
         logger.info("mfa_session.purged", count=sessions_deleted)
-    return RetentionResult(sessions_deleted, len(expired))
+    purged = await purge_stale_data(uow, now)
+    return RetentionResult(sessions_deleted, len(expired), purged)
+
+
+async def purge_stale_data(uow: UnitOfWork, now: datetime) -> int:
+    """Delete the stored data of links with `stale_in` that were not accessed within it.
+
+    The period counts from the link's last successful login, retrieval or refresh
+    (`last_accessed_at`), or from its creation. The link itself stays, and a later retrieval
+    or refresh stores its data again. Returns how many links lost their data.
+    """
+    candidates = await uow.rows(
+        select(
+            links.c.id,
+            links.c.tenant_id,
+            links.c.stale_in,
+            links.c.last_accessed_at,
+            links.c.created_at,
+        ).where(links.c.stale_in.is_not(None), links.c.id.in_(select(accounts.c.link_id)))
+    )
+    purged = 0
+    for row in candidates:
+        since = row.last_accessed_at or row.created_at
+        if since + timedelta(days=int(row.stale_in[:-1])) > now:
+            continue
+        # Children first: transactions and balances refer to accounts.
+        for table in (transactions, balances, owners, accounts):
+            await uow.execute(
+                delete(table).where(table.c.tenant_id == row.tenant_id, table.c.link_id == row.id)
+            )
+        purged += 1
+        logger.info("link.stale_data_purged", link_id=row.id, tenant_id=row.tenant_id)
+    return purged
 
 
 async def run_retention_forever(context: AppContext) -> None:

@@ -15,7 +15,9 @@ from vinculo.links.schemas import (
     LinkResumeRequest,
     LinkUpdateRequest,
     PaginatedResponseLink,
+    RefreshAccepted,
 )
+from vinculo.refreshes.service import request_refresh
 from vinculo.wire.auth import context_of, principal_of
 from vinculo.wire.openapi import (
     BAD_FILTER,
@@ -23,11 +25,13 @@ from vinculo.wire.openapi import (
     LOGIN_ERRORS,
     NOT_FOUND,
     READ_ERRORS,
+    REFRESH_ERRORS,
     UNAUTHORIZED,
     filter_parameters,
     list_operation,
 )
 from vinculo.wire.query import build_page, filter_docs, page_request, request_shape, shape_of
+from vinculo.wire.request_id import request_id_of
 
 LinkId = Annotated[
     str, PathParameter(description="The link's UUID; any other value returns 404 `not_found`.")
@@ -116,3 +120,20 @@ class LinksController(Controller):
     async def delete_link(self, request: Request[Any, Any, Any], link_id: LinkId) -> None:
         async with context_of(request).database.unit_of_work() as uow:
             await service.delete_link(uow, principal_of(request), link_id)
+
+    @post(
+        "/{link_id:str}/refresh",
+        summary="Refresh a link's data in the background (historical update)",
+        status_code=202,
+        responses=REFRESH_ERRORS,
+    )
+    async def refresh(self, request: Request[Any, Any, Any], link_id: LinkId) -> RefreshAccepted:
+        """Answer 202 at once; the refresh runs in a job, and its webhooks carry `request_id`."""
+        request_id = request_id_of(request.scope)
+        await request_refresh(
+            context_of(request),
+            principal_of(request).tenant_id,
+            service.parse_link_id(link_id),
+            request_id=request_id,
+        )
+        return RefreshAccepted(request_id=request_id)

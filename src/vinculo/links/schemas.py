@@ -153,3 +153,9 @@ class TokenGenerationDataOut(msgspec.Struct, kw_only=True):
     type: str
     value: str | None
     expects_user_input: bool
+
+
+class RefreshAccepted(msgspec.Struct, kw_only=True):
+    """The answer to `POST /api/links/{id}/refresh/`: the id that the webhooks will carry."""
+
+    request_id: str

@@ -14,6 +14,7 @@ from vinculo.institutions import catalogue
 from vinculo.links import repository
 from vinculo.links.schemas import DEFAULT_REFRESH_RATE, Link, LinkModifyRequest
 from vinculo.links.status import LinkStatus
+from vinculo.refreshes.schedule import FIRST_REFRESH_AFTER_SWITCH
 from vinculo.tenants.service import Principal
 from vinculo.wire.errors import FieldRequired, InvalidAccessModeSwitch, InvalidValue, NotFound
 from vinculo.wire.query import (
@@ -127,9 +128,16 @@ async def modify_link(
                 credentials_storage="store",
                 credentials_expire_at=None,
                 fetch_historical=True,
+                next_refresh_at=now + FIRST_REFRESH_AFTER_SWITCH,
+                historical_update_pending=True,
             )
         else:
-            changes.update(access_mode="single", refresh_rate=None)
+            changes.update(
+                access_mode="single",
+                refresh_rate=None,
+                next_refresh_at=None,
+                historical_update_pending=False,
+            )
     if body.stale_in is not UNSET:
         changes["stale_in"] = body.stale_in
     if body.fetch_resources is not UNSET:

@@ -17,6 +17,7 @@ from vinculo.sandbox_api.schemas import (
     ClockMoveRequest,
     InstitutionStatusRequest,
     LinkStatusRequest,
+    RefreshReport,
     ResetResult,
     SandboxClock,
 )
@@ -93,6 +94,15 @@ class SandboxController(Controller):
             return await service.force_link_status(
                 uow, principal_of(request), link_id, data.status, now=context.clock.now()
             )
+
+    @post(
+        "/links/{link_id:str}/refresh",
+        summary="Run a link's refresh now and wait for it",
+        status_code=200,
+        responses=READ_ERRORS,
+    )
+    async def refresh_link(self, request: Request[Any, Any, Any], link_id: LinkId) -> RefreshReport:
+        return await service.refresh_now(context_of(request), principal_of(request), link_id)
 
     @post(
         "/institutions/{name:str}/status",

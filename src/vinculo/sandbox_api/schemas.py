@@ -58,3 +58,19 @@ class ResetResult(msgspec.Struct, kw_only=True):
     """`POST /sandbox/reset/`."""
 
     deleted: ResetCounts
+
+
+class RefreshReport(msgspec.Struct, kw_only=True):
+    """`POST /sandbox/links/{id}/refresh/`: what the refresh did.
+
+    `outcome` is `refreshed`, `invalid` or `token_required` (the bank refused the stored
+    credentials), `failed` (the bank failed; the scheduler tries again later),
+    `institution_down`, or why the link cannot be refreshed (`status_invalid`,
+    `no_credentials`, `credentials_expired`, ...). `webhooks` lists the events queued, as
+    `TYPE.code`; `new` counts the accounts, transactions and owners that were not stored before.
+    """
+
+    link: str
+    outcome: str
+    webhooks: list[str]
+    new: dict[str, int]

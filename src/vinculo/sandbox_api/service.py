@@ -3,8 +3,10 @@ and institution states can be forced."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
+import time
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -20,12 +22,16 @@ from vinculo.links import repository as links_repository
 from vinculo.links.schemas import Link
 from vinculo.links.service import get_link, parse_link_id
 from vinculo.links.status import InvalidTransition, LinkEvent, LinkStatus, next_status
+from vinculo.refreshes import repository as refreshes_repository
+from vinculo.refreshes.schedule import refresh_interval
+from vinculo.refreshes.service import refresh_link
 from vinculo.sandbox_api import repository
 from vinculo.sandbox_api.clock import StoredOffset, read_offset, write_offset
 from vinculo.sandbox_api.schemas import (
     ClockMoveRequest,
     ForcedLinkStatus,
     InstitutionSwitch,
+    RefreshReport,
     ResetCounts,
     ResetResult,
     SandboxClock,
@@ -39,6 +45,8 @@ logger = structlog.get_logger(__name__)
 # day up to the clock's date, so a larger offset makes every retrieval slower, and offsets near
 # year 9999 would overflow `datetime`.
 MAX_OFFSET = timedelta(days=3653)
+# How long a sandbox "refresh now" waits for a login or refresh already running on the link.
+BUSY_WAIT_SECONDS = 10.0
 
 # An ISO 8601 duration in weeks, days, hours, minutes and seconds. Years and months are
 # rejected because their length depends on the date they start from.
@@ -204,9 +212,12 @@ async def force_link_status(
             raise ValidationError(
                 f"A link with status {current} cannot become {target}; force it to valid first."
             ) from None
-        await links_repository.update_link(
-            uow, tenant_id, row.id, status=target.value, updated_at=now
-        )
+        changes: dict[str, object] = {"status": target.value, "updated_at": now}
+        interval = refresh_interval(row.refresh_rate)
+        if target is LinkStatus.VALID and interval is not None:
+            # A failed refresh took the link off the schedule; a valid one is back on it.
+            changes["next_refresh_at"] = now + interval
+        await links_repository.update_link(uow, tenant_id, row.id, **changes)
         logger.info(
             "sandbox.link_status_forced",
             link_id=row.id,
@@ -238,3 +249,29 @@ async def set_institution_status(
         statuses = {}
     logger.info("sandbox.institution_status_set", institution=name, tenant_id=tenant_id, to=switch)
     return with_status(institution, statuses)
+
+
+async def refresh_now(context: AppContext, principal: Principal, link_id: str) -> RefreshReport:
+    """Make the link due and run its refresh in this request, as a worker would.
+
+    The refresh is the historical update when one is pending, a recurrent refresh otherwise;
+    its webhooks go out as the scheduled ones do.
+    """
+    tenant_id = principal.tenant_id
+    link_id = parse_link_id(link_id)
+    deadline = time.monotonic() + BUSY_WAIT_SECONDS
+    while True:
+        async with context.database.unit_of_work() as uow:
+            found = await refreshes_repository.set_schedule(
+                uow, tenant_id, link_id, next_refresh_at=context.clock.now()
+            )
+        if not found:
+            raise NotFound()
+        result = await refresh_link(context, tenant_id, link_id)
+        # A login or a worker's refresh holds the link: wait for it rather than report it.
+        if result.outcome != "busy" or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(0.1)
+    return RefreshReport(
+        link=link_id, outcome=result.outcome, webhooks=result.events, new=result.new
+    )

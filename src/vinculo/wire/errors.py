@@ -191,6 +191,20 @@ class MethodNotAllowed(BelvoError):
         super().__init__(f'Method "{method}" not allowed.')
 
 
+class LinkRefreshed(BelvoError):
+    """A refresh was requested inside the cooldown of the previous one."""
+
+    status_code = 409
+    code = "link_refreshed"
+
+    def __init__(self, *, minutes_left: int) -> None:
+        unit = "minute" if minutes_left == 1 else "minutes"
+        super().__init__(
+            "The link has already been refreshed. "
+            f"Please wait {minutes_left} {unit} before trying again."
+        )
+
+
 class RequestTimeout(BelvoError):
     status_code = 408
     code = "request_timeout"

@@ -66,6 +66,12 @@ RETRIEVAL_ERRORS = {
 }
 
 READ_ERRORS = {**UNAUTHORIZED, **NOT_FOUND}
+REFRESH_ERRORS = {
+    **BAD_REQUEST,
+    **UNAUTHORIZED,
+    404: _errors("No such link (`not_found`), or its credentials expired (`expired_credentials`)."),
+    409: _errors("A refresh was accepted less than the cooldown ago (`link_refreshed`)."),
+}
 LOGIN_ERRORS = {**BAD_REQUEST, **UNAUTHORIZED, **TOKEN_REQUIRED, **UNEXPECTED}
 
 

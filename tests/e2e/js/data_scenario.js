@@ -75,9 +75,15 @@ async function listAll(resource, filters) {
   return items;
 }
 
-/** Register `username` on BANK, remember the link for cleanup and return its id. */
+/**
+ * Register `username` on BANK as a single link, remember it for cleanup and return its id.
+ * A recurrent link would store a year of data in its background historical update, and the
+ * steps compare what is listed with what they retrieved themselves.
+ */
 async function register(username) {
-  const link = await state.client.links.register(BANK, username, 'pass_valid');
+  const link = await state.client.links.register(BANK, username, 'pass_valid', {
+    accessMode: 'single',
+  });
   state.createdLinkIds.add(link.id);
   assert.equal(link.status, 'valid');
   return link.id;

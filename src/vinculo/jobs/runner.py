@@ -1,0 +1,151 @@
+"""Running jobs: Procrastinate's worker, the refresh scheduler, and the recovery of jobs that a
+dead worker left behind.
+
+`run_jobs` is the whole of a `vinculo worker` process's job work. `JobsInServer` opens the
+queue for a `vinculo serve` process and, on SQLite (or when `jobs_in_server` is set), runs
+`run_jobs` inside it as well.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from procrastinate.exceptions import UniqueViolation
+from procrastinate.jobs import Job, Status
+from procrastinate.manager import JobManager
+
+from vinculo.context import AppContext
+from vinculo.jobs.queue import REFRESH_TASK
+from vinculo.links import repository as links_repository
+from vinculo.links.logins import JOB_HOLDER_PREFIX
+from vinculo.refreshes.service import enqueue_due_refreshes
+from vinculo.sandbox_api.clock import refresh_shared_clock
+
+logger = structlog.get_logger(__name__)
+
+# Links queued per scheduler round; the next round takes the rest.
+SCHEDULER_BATCH = 1000
+
+
+def jobs_run_in_server(context: AppContext) -> bool:
+    configured = context.settings.jobs_in_server
+    return context.jobs.kind == "sqlite" if configured is None else configured
+
+
+async def run_jobs(context: AppContext) -> None:
+    """Run jobs until cancelled: the worker, the scheduler and, on PostgreSQL, the recovery of
+    stalled jobs. The queue must be open."""
+    settings = context.settings
+    stalled_seconds = settings.worker_stalled_seconds
+    worker = context.jobs.app.run_worker_async(
+        name="vinculo",
+        concurrency=settings.worker_concurrency,
+        install_signal_handlers=False,
+        delete_jobs="successful",
+        update_heartbeat_interval=max(stalled_seconds / 4, 0.25),
+        stalled_worker_timeout=stalled_seconds,
+        # NOTIFY wakes the worker at once; polling is the fallback if a notification is lost.
+        fetch_job_polling_interval=min(settings.scheduler_poll_seconds, 5.0),
+        shutdown_graceful_timeout=settings.webhook_timeout_seconds,
+    )
+    loops = [worker, _schedule_forever(context)]
+    if context.jobs.kind == "postgresql":
+        loops.append(_recover_forever(context))
+    logger.info(
+        "jobs.started",
+        concurrency=settings.worker_concurrency,
+        queue=context.jobs.kind,
+        scheduler_poll_seconds=settings.scheduler_poll_seconds,
+    )
+    try:
+        await asyncio.gather(*loops)
+    finally:
+        logger.info("jobs.stopped")
+
+
+async def _schedule_forever(context: AppContext) -> None:
+    """Queue the refreshes that are due, every `scheduler_poll_seconds`."""
+    while True:
+        try:
+            await refresh_shared_clock(context)
+            queued = await enqueue_due_refreshes(context, limit=SCHEDULER_BATCH)
+            if queued:
+                logger.info("scheduler.queued", refreshes=queued)
+        except Exception:
+            logger.exception("scheduler.failed")
+        await asyncio.sleep(context.settings.scheduler_poll_seconds)
+
+
+async def _recover_forever(context: AppContext) -> None:
+    """Put back in the queue the jobs of workers that stopped sending heartbeats (killed, or
+    cut off from the database), so that another worker runs them."""
+    stalled_seconds = context.settings.worker_stalled_seconds
+    manager = context.jobs.app.job_manager
+    while True:
+        try:
+            stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_seconds)
+        except Exception:
+            logger.exception("job.recovery_failed")
+            stalled = []
+        for job in stalled:
+            await _recover(context, manager, job)
+        await asyncio.sleep(max(stalled_seconds / 2, 0.5))
+
+
+async def _recover(context: AppContext, manager: JobManager, job: Job) -> None:
+    """Queue a stalled job again; drop it instead when the same refresh is already queued."""
+    try:
+        try:
+            await manager.retry_job(job)
+        except UniqueViolation:
+            # While the job ran, the scheduler queued another refresh of the same link, and
+            # only one may wait. Refreshes read what to do from the link, so that one does the
+            # work, and deleting this one releases the link's job lock that it keeps.
+            # Release first: a recovery cut off between the two steps then leaves the job
+            # stalled, so it is dropped again, rather than the lease held with no job.
+            await _release_link_lease(context, job)
+            await manager.finish_job(job, status=Status.ABORTED, delete_job=True)
+            logger.warning("job.stalled_dropped", job_id=job.id, task=job.task_name, lock=job.lock)
+        else:
+            logger.warning("job.stalled_retried", job_id=job.id, task=job.task_name)
+    except Exception:
+        logger.exception("job.recovery_failed", job_id=job.id, task=job.task_name)
+
+
+async def _release_link_lease(context: AppContext, job: Job) -> None:
+    """Release the login lease that a dropped refresh job may still hold on its link, so the
+    queued refresh does not wait for the lease to expire."""
+    tenant_id, link_id = job.task_kwargs.get("tenant_id"), job.task_kwargs.get("link_id")
+    if job.task_name != REFRESH_TASK or not isinstance(tenant_id, str):
+        return
+    if not isinstance(link_id, str):
+        return
+    async with context.database.unit_of_work() as uow:
+        await links_repository.release_lease_held_by(
+            uow, tenant_id, link_id, f"{JOB_HOLDER_PREFIX}{job.id}"
+        )
+
+
+class JobsInServer:
+    """Opens the job queue with the server and, where the server runs jobs, runs them."""
+
+    def __init__(self, context: AppContext) -> None:
+        self._context = context
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._context.jobs.open()
+        if jobs_run_in_server(self._context):
+            self._task = asyncio.get_running_loop().create_task(
+                run_jobs(self._context), name="jobs"
+            )
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._context.jobs.close()

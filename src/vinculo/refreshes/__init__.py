@@ -1,0 +1,1 @@
+"""Background refreshes of links: historical updates, recurrent refreshes and their webhooks."""

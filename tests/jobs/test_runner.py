@@ -1,0 +1,84 @@
+"""Jobs inside the server process: the queue, the worker and the scheduler run together.
+
+On SQLite the queue is in memory; on PostgreSQL it is Procrastinate's tables in the test
+database, the same ones `vinculo worker` processes share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import TEST_MASTER_KEY
+from tests.links.calls import create_link
+from vinculo.app import VinculoApp
+from vinculo.config import Settings
+from vinculo.db.models import links, webhook_events
+from vinculo.jobs.runner import JobsInServer
+
+DEADLINE_SECONDS = 20
+
+
+@pytest.fixture
+def settings(data_dir: Path, database_url: str | None) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        master_key=TEST_MASTER_KEY,
+        sandbox_slow_login_seconds=0,
+        api_key_cache_seconds=0,
+        jobs_in_server=True,
+        scheduler_poll_seconds=0.2,
+        worker_stalled_seconds=2,
+    )
+
+
+async def wait_refreshed(app: VinculoApp, link_id: str) -> None:
+    statement = select(links.c.last_refreshed_at).where(links.c.id == link_id)
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        async with app.context.database.unit_of_work() as uow:
+            if await uow.scalar(statement) is not None:
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"link {link_id} was not refreshed within {DEADLINE_SECONDS} s")
+
+
+async def historical_events(app: VinculoApp, link_id: str) -> int:
+    statement = select(func.count()).where(
+        webhook_events.c.link_id == link_id, webhook_events.c.webhook_code == "historical_update"
+    )
+    async with app.context.database.unit_of_work() as uow:
+        return int(await uow.scalar(statement))
+
+
+async def test_server_runs_historical_updates(client: httpx.AsyncClient, app: VinculoApp) -> None:
+    # Registered before the queue opens, so no job was sent: the scheduler finds it.
+    early = await create_link(client, "user_valid")
+    jobs = JobsInServer(app.context)
+    await jobs.start()
+    try:
+        # Registered while the queue runs: its job is sent once the registration commits.
+        late = await create_link(client, "bnk100")
+
+        await wait_refreshed(app, early["id"])
+        await wait_refreshed(app, late["id"])
+    finally:
+        await jobs.stop()
+
+    assert await historical_events(app, early["id"]) == 3
+    assert await historical_events(app, late["id"]) == 3
+
+
+async def test_queue_closed_after_stop(client: httpx.AsyncClient, app: VinculoApp) -> None:
+    jobs = JobsInServer(app.context)
+    await jobs.start()
+    await jobs.stop()
+
+    assert app.context.jobs.is_open is False
+    assert await app.context.jobs.defer_refresh("tenant", "link") is False

@@ -428,3 +428,21 @@ async def test_refresh_finding_a_request_running_tries_later(
     row = await schedule(app, link_id)
     assert row.next_refresh_at == NOW + RETRY_AFTER_BUSY
     assert row.historical_update_pending is True
+
+
+async def test_single_link_with_fetch_resources_gets_them(
+    client: httpx.AsyncClient, app: VinculoApp
+) -> None:
+    link = await create_link(
+        client,
+        "single_fetch",
+        access_mode="single",
+        fetch_resources=["ACCOUNTS", "OWNERS"],
+        fetch_historical=True,
+    )
+
+    report = await refresh_now(client, link["id"])
+
+    assert report["webhooks"] == ["ACCOUNTS.historical_update", "OWNERS.historical_update"]
+    assert await count_rows(app, transactions, link["id"]) == 0
+    assert (await schedule(app, link["id"])).next_refresh_at is None

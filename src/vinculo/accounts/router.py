@@ -16,7 +16,12 @@ from vinculo.accounts.schemas import (
 )
 from vinculo.connectors.base import Resource
 from vinculo.retrieval import service as retrieval
-from vinculo.retrieval.responses import detail, list_page, retrieval_response
+from vinculo.retrieval.responses import (
+    detail,
+    list_page,
+    retrieval_response,
+    retrieve_or_accept,
+)
 from vinculo.wire.auth import context_of, principal_of
 from vinculo.wire.openapi import (
     BAD_FILTER,
@@ -46,13 +51,7 @@ class AccountsController(Controller):
     async def retrieve(
         self, request: Request[Any, Any, Any], data: JSONBody[AccountsRequest]
     ) -> Response[list[Account]]:
-        result = await retrieval.retrieve(
-            context_of(request),
-            principal_of(request),
-            Resource.ACCOUNTS,
-            retrieval.retrieval_input(data),
-        )
-        return retrieval_response(request, result)
+        return await retrieve_or_accept(request, Resource.ACCOUNTS, data)
 
     @patch(
         "/",

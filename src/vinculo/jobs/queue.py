@@ -20,6 +20,7 @@ from procrastinate.testing import InMemoryConnector
 from sqlalchemy.engine.url import make_url
 
 from vinculo.db.engine import DatabaseUnavailable, UnitOfWork, database_kind
+from vinculo.wire.errors import TooManySessions
 
 if TYPE_CHECKING:
     from vinculo.context import AppContext
@@ -31,6 +32,10 @@ REFRESH_TASK = "vinculo.refresh_link"
 # reach, 2, 4, 8... seconds apart, about 17 minutes in all.
 DATABASE_RETRIES = procrastinate.RetryStrategy(
     max_attempts=10, exponential_wait=2, retry_exceptions={DatabaseUnavailable}
+)
+# An async request also waits for a login running on its link to end.
+REQUEST_RETRIES = procrastinate.RetryStrategy(
+    max_attempts=10, exponential_wait=2, retry_exceptions={DatabaseUnavailable, TooManySessions}
 )
 # Connections in one process's Procrastinate pool. A worker opens one more for LISTEN.
 POOL_MIN_SIZE = 1
@@ -62,6 +67,7 @@ class JobQueue:
         self.app = procrastinate.App(connector=connector)
         self.is_open = False
         self._refresh: Any = None
+        self._tasks: dict[str, Any] = {}
         self._spawned: set[asyncio.Task[Any]] = set()
 
     def bind(self, context: AppContext) -> None:
@@ -75,6 +81,20 @@ class JobQueue:
             await refresh_link(context, tenant_id, link_id, job_id=job_context.job.id)
 
         self._refresh = refresh
+        from vinculo.jobs import async_requests
+
+        retrieve_name = async_requests.RETRIEVE_TASK
+        delete_name = async_requests.DELETE_LINK_TASK
+
+        @self.app.task(name=retrieve_name, pass_context=False, retry=REQUEST_RETRIES)
+        async def retrieve(**arguments: Any) -> None:
+            await async_requests.run_retrieval(context, **arguments)
+
+        @self.app.task(name=delete_name, pass_context=False, retry=REQUEST_RETRIES)
+        async def delete_link(**arguments: Any) -> None:
+            await async_requests.run_link_deletion(context, **arguments)
+
+        self._tasks = {retrieve_name: retrieve, delete_name: delete_link}
 
     async def open(self) -> None:
         await self.app.open_async()
@@ -104,6 +124,20 @@ class JobQueue:
                 link_id=link_id,
                 error=f"{type(exc).__name__}: {exc}",
             )
+            return False
+        return True
+
+    async def defer(self, task_name: str, *, lock: str | None, **arguments: Any) -> bool:
+        """Queue a job of a task other than refreshes; return False, after logging why, when
+        it could not be queued."""
+        if not self.is_open:
+            logger.warning("job.defer_failed", task=task_name, error="the job queue is not open")
+            return False
+        task = self._tasks[task_name].configure(lock=lock)
+        try:
+            await task.defer_async(**arguments)
+        except Exception as exc:
+            logger.warning("job.defer_failed", task=task_name, error=f"{type(exc).__name__}: {exc}")
             return False
         return True
 

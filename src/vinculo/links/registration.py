@@ -186,7 +186,8 @@ async def register(context: AppContext, principal: Principal, body: LinkRegister
                 plan.encryption_key,
                 now,
             )
-            if plan.access_mode == "recurrent":
+            if plan.access_mode == "recurrent" or plan.fetch_resources:
+                # Belvo loads a single link's `fetch_resources` in a historical update too.
                 await schedule_historical_update(context, uow, tenant_id, link_id, now=now)
             uow.after_commit(
                 lambda: logger.info("link.created", link_id=link_id, tenant_id=tenant_id)

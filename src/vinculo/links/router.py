@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, PathParameter
 
+from vinculo.jobs.async_requests import accept_link_deletion, is_async
 from vinculo.links import logins, registration, service
 from vinculo.links.schemas import (
     Link,
@@ -15,7 +17,7 @@ from vinculo.links.schemas import (
     LinkResumeRequest,
     LinkUpdateRequest,
     PaginatedResponseLink,
-    RefreshAccepted,
+    RequestAccepted,
 )
 from vinculo.refreshes.service import request_refresh
 from vinculo.wire.auth import context_of, principal_of
@@ -116,10 +118,26 @@ class LinksController(Controller):
             )
         return request_shape(request).apply(link)  # type: ignore[no-any-return]
 
-    @delete("/{link_id:str}", summary="Delete a link and all its data", responses=READ_ERRORS)
-    async def delete_link(self, request: Request[Any, Any, Any], link_id: LinkId) -> None:
-        async with context_of(request).database.unit_of_work() as uow:
-            await service.delete_link(uow, principal_of(request), link_id)
+    @delete(
+        "/{link_id:str}",
+        summary="Delete a link and all its data",
+        # The usual answer is 204; 202 comes with `X-Belvo-Request-Mode: async`.
+        status_code=202,
+        responses={204: ResponseSpec(data_container=None, description="Deleted.")} | READ_ERRORS,
+    )
+    async def delete_link(
+        self, request: Request[Any, Any, Any], link_id: LinkId
+    ) -> Response[RequestAccepted | None]:
+        """Answer 204, or 202 with a `request_id` when `X-Belvo-Request-Mode` is `async`:
+        the link is then deleted in a job, which sends `LINK` `link_deleted`."""
+        context, principal = context_of(request), principal_of(request)
+        if is_async(request.headers):
+            request_id = request_id_of(request.scope)
+            await accept_link_deletion(context, principal, link_id, request_id=request_id)
+            return Response(RequestAccepted(request_id=request_id), status_code=202)
+        async with context.database.unit_of_work() as uow:
+            await service.delete_link(uow, principal, link_id)
+        return Response(None, status_code=204)
 
     @post(
         "/{link_id:str}/refresh",
@@ -127,7 +145,7 @@ class LinksController(Controller):
         status_code=202,
         responses=REFRESH_ERRORS,
     )
-    async def refresh(self, request: Request[Any, Any, Any], link_id: LinkId) -> RefreshAccepted:
+    async def refresh(self, request: Request[Any, Any, Any], link_id: LinkId) -> RequestAccepted:
         """Answer 202 at once; the refresh runs in a job, and its webhooks carry `request_id`."""
         request_id = request_id_of(request.scope)
         await request_refresh(
@@ -136,4 +154,4 @@ class LinksController(Controller):
             service.parse_link_id(link_id),
             request_id=request_id,
         )
-        return RefreshAccepted(request_id=request_id)
+        return RequestAccepted(request_id=request_id)

@@ -155,7 +155,7 @@ class TokenGenerationDataOut(msgspec.Struct, kw_only=True):
     expects_user_input: bool
 
 
-class RefreshAccepted(msgspec.Struct, kw_only=True):
-    """The answer to `POST /api/links/{id}/refresh/`: the id that the webhooks will carry."""
+class RequestAccepted(msgspec.Struct, kw_only=True):
+    """A 202 answer (a refresh, or an async request): the id that its webhooks will carry."""
 
     request_id: str

@@ -7,10 +7,27 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 
-from vinculo.retrieval.service import Retrieval
-from vinculo.wire.auth import context_of
+from vinculo.connectors.base import Resource
+from vinculo.jobs.async_requests import accept_retrieval, is_async
+from vinculo.retrieval.service import Retrieval, retrieval_input, retrieve
+from vinculo.wire.auth import context_of, principal_of
 from vinculo.wire.query import Page, PageRequest, build_page, request_shape, shape_of
+from vinculo.wire.request_id import request_id_of
 from vinculo.wire.stored import shaped
+
+
+async def retrieve_or_accept(
+    request: Request[Any, Any, Any], resource: Resource, data: Any
+) -> Response[Any]:
+    """Run a `POST /api/{resource}/` retrieval, or queue it and answer 202 with its
+    `request_id` when the request asks for `X-Belvo-Request-Mode: async`."""
+    context, principal = context_of(request), principal_of(request)
+    body = retrieval_input(data)
+    if is_async(request.headers):
+        request_id = request_id_of(request.scope)
+        await accept_retrieval(context, principal, resource, body, request_id=request_id)
+        return Response({"request_id": request_id}, status_code=202)
+    return retrieval_response(request, await retrieve(context, principal, resource, body))
 
 
 def retrieval_response(request: Request[Any, Any, Any], retrieval: Retrieval) -> Response[Any]:

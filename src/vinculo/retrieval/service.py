@@ -131,10 +131,10 @@ def check_link(row: Any, resource: Resource, now: datetime) -> None:
         raise UnsupportedOperation()
 
 
-async def retrieve(
+async def check_retrieval(
     context: AppContext, principal: Principal, resource: Resource, body: RetrievalInput
-) -> Retrieval:
-    """Fetch a link's data from its institution: `POST /api/{resource}/`."""
+) -> FetchRequest:
+    """Apply the checks of a retrieval that need no login, and return what to fetch."""
     tenant_id = principal.tenant_id
     now = context.clock.now()
     if body.date_from is not None and body.date_to is not None:
@@ -150,12 +150,22 @@ async def retrieve(
     check_link(row, resource, now)
     if body.account is not None and (account is None or account.link_id != link_id):
         raise DoesNotExist(f'Invalid pk "{body.account}" - object does not exist.', field="account")
-    request = FetchRequest(
+    return FetchRequest(
         resource,
         date_from=body.date_from,
         date_to=body.date_to,
         account=account.internal_identification if account is not None else None,
     )
+
+
+async def retrieve(
+    context: AppContext, principal: Principal, resource: Resource, body: RetrievalInput
+) -> Retrieval:
+    """Fetch a link's data from its institution: `POST /api/{resource}/`."""
+    tenant_id = principal.tenant_id
+    now = context.clock.now()
+    link_id = str(body.link)
+    request = await check_retrieval(context, principal, resource, body)
 
     async with LoginLease(context, tenant_id, link_id) as lease:
         # The link may have changed since the checks above.

@@ -10,7 +10,12 @@ from litestar.params import JSONBody, PathParameter
 from vinculo.accounts.schemas import ResumeRequest
 from vinculo.connectors.base import Resource
 from vinculo.retrieval import service as retrieval
-from vinculo.retrieval.responses import detail, list_page, retrieval_response
+from vinculo.retrieval.responses import (
+    detail,
+    list_page,
+    retrieval_response,
+    retrieve_or_accept,
+)
 from vinculo.transactions import service
 from vinculo.transactions.schemas import (
     PaginatedResponseTransaction,
@@ -47,13 +52,7 @@ class TransactionsController(Controller):
     async def retrieve(
         self, request: Request[Any, Any, Any], data: JSONBody[TransactionsRequest]
     ) -> Response[list[Transaction]]:
-        result = await retrieval.retrieve(
-            context_of(request),
-            principal_of(request),
-            Resource.TRANSACTIONS,
-            retrieval.retrieval_input(data),
-        )
-        return retrieval_response(request, result)
+        return await retrieve_or_accept(request, Resource.TRANSACTIONS, data)
 
     @patch(
         "/",

@@ -31,7 +31,7 @@ from sqlalchemy.engine.url import make_url
 from vinculo.clock import Clock
 from vinculo.config import Settings
 from vinculo.connectors.sandbox import SandboxConnector
-from vinculo.db.engine import Database, DatabaseUnavailable
+from vinculo.db.engine import Database, DatabaseUnavailable, database_kind
 from vinculo.db.migrate import upgrade
 from vinculo.logging import configure_logging
 from vinculo.sandbox.seed import (
@@ -170,6 +170,13 @@ def worker(
     if concurrency is not None:
         settings = Settings(worker_concurrency=concurrency)
     _announce_database(settings)
+    if database_kind(settings.resolved_database_url) != "postgresql":
+        err_console.print(
+            "vinculo worker needs PostgreSQL (VINCULO_DATABASE_URL=postgresql://...). "
+            "On SQLite, vinculo serve runs the jobs itself.",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
     upgrade(settings.resolved_database_url)
     try:
         asyncio.run(run_worker(settings))

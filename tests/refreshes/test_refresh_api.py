@@ -177,3 +177,67 @@ async def test_refresh_answers_without_trailing_slash(client: httpx.AsyncClient)
     response = await client.post(f"/api/links/{link['id']}/refresh")
 
     assert response.status_code == 202, response.text
+
+
+async def test_refresh_of_token_required_link(client: httpx.AsyncClient) -> None:
+    link = await create_link(client, "user_valid")
+    forced = await client.post(
+        f"/sandbox/links/{link['id']}/status/", json={"status": "token_required"}
+    )
+    assert forced.status_code == 200, forced.text
+
+    response = await refresh(client, link["id"])
+
+    item = single_error(response, 400)
+    assert item["code"] == "validation_error"
+    assert "PUT /api/links/" in item["message"]
+
+
+async def test_refresh_of_owners_only_institution_is_accepted(client: httpx.AsyncClient) -> None:
+    link = await create_link(client, "gig_worker", institution="goonies_mx_gig")
+
+    response = await refresh(client, link["id"])
+
+    assert response.status_code == 202, response.text
+
+
+async def test_refresh_of_link_fetching_only_balances_is_unsupported(
+    client: httpx.AsyncClient,
+) -> None:
+    link = await create_link(client, "balances_only", fetch_resources=["BALANCES"])
+
+    response = await refresh(client, link["id"])
+
+    assert single_error(response, 400)["code"] == "unsupported_operation"
+
+
+async def test_refresh_requested_while_one_runs_is_kept(
+    client: httpx.AsyncClient, app: VinculoApp
+) -> None:
+    link = await create_link(client, "user_valid")
+    await client.post(f"/sandbox/links/{link['id']}/refresh/")
+    connector = app.context.connector
+    original = connector.fetch
+    accepted: list[str] = []
+
+    async def fetch_and_request(*args: Any, **kwargs: Any) -> Any:
+        if not accepted:
+            # A client asks for a refresh while this one talks to the bank.
+            response = await refresh(client, link["id"])
+            accepted.append(response.json()["request_id"])
+        return await original(*args, **kwargs)
+
+    connector.fetch = fetch_and_request  # type: ignore[method-assign]
+    await client.post("/sandbox/clock/", json={"advance": "P8D"})
+
+    await client.post(f"/sandbox/links/{link['id']}/refresh/")
+
+    row = await schedule(app, link["id"])
+    assert row.historical_update_pending is True
+    assert row.refresh_request_id == accepted[0]
+    report = (await client.post(f"/sandbox/links/{link['id']}/refresh/")).json()
+    assert report["webhooks"][0].endswith("historical_update")
+    statement = select(webhook_events.c.body).where(webhook_events.c.link_id == link["id"])
+    async with app.context.database.unit_of_work() as uow:
+        bodies = [row.body for row in await uow.rows(statement)]
+    assert sum(f'"request_id":"{accepted[0]}"'.encode() in body for body in bodies) == 3

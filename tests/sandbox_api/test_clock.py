@@ -114,6 +114,14 @@ async def test_clock_advance_too_far(client: httpx.AsyncClient) -> None:
     assert "3653 days" in item["message"], item
 
 
+@pytest.mark.parametrize("advance", ["P1000000000D", "PT9999999999999H", "P9999999999W"])
+async def test_clock_advance_beyond_timedelta(client: httpx.AsyncClient, advance: str) -> None:
+    response = await client.post("/sandbox/clock/", json={"advance": advance})
+
+    item = check_error(response, status=400, code="invalid", field="advance")
+    assert "3653 days" in item["message"], item
+
+
 async def test_clock_set_too_far(client: httpx.AsyncClient) -> None:
     response = await client.post("/sandbox/clock/", json={"set": "2040-01-01T00:00:00Z"})
 

@@ -78,7 +78,10 @@ class JobQueue:
         async def refresh(
             job_context: procrastinate.JobContext, tenant_id: str, link_id: str
         ) -> None:
-            await refresh_link(context, tenant_id, link_id, job_id=job_context.job.id)
+            # Only PostgreSQL's job ids are unique across processes and restarts; the
+            # in-memory queue numbers its jobs from 1 in each process.
+            job_id = job_context.job.id if self.kind == "postgresql" else None
+            await refresh_link(context, tenant_id, link_id, job_id=job_id)
 
         self._refresh = refresh
         from vinculo.jobs import async_requests

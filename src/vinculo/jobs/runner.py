@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 
 import structlog
-from procrastinate.exceptions import UniqueViolation
+from procrastinate.exceptions import ConnectorException, UniqueViolation
 from procrastinate.jobs import Job, Status
 from procrastinate.manager import JobManager
 
@@ -27,6 +27,8 @@ logger = structlog.get_logger(__name__)
 
 # Links queued per scheduler round; the next round takes the rest.
 SCHEDULER_BATCH = 1000
+# How long to wait before starting Procrastinate's worker again after it failed.
+WORKER_RESTART_SECONDS = 1.0
 
 
 def jobs_run_in_server(context: AppContext) -> bool:
@@ -38,21 +40,13 @@ async def run_jobs(context: AppContext) -> None:
     """Run jobs until cancelled: the worker, the scheduler and, on PostgreSQL, the recovery of
     stalled jobs. The queue must be open."""
     settings = context.settings
-    stalled_seconds = settings.worker_stalled_seconds
-    worker = context.jobs.app.run_worker_async(
-        name="vinculo",
-        concurrency=settings.worker_concurrency,
-        install_signal_handlers=False,
-        delete_jobs="successful",
-        update_heartbeat_interval=max(stalled_seconds / 4, 0.25),
-        stalled_worker_timeout=stalled_seconds,
-        # NOTIFY wakes the worker at once; polling is the fallback if a notification is lost.
-        fetch_job_polling_interval=min(settings.scheduler_poll_seconds, 5.0),
-        shutdown_graceful_timeout=settings.webhook_timeout_seconds,
-    )
-    loops = [worker, _schedule_forever(context)]
+    loop = asyncio.get_running_loop()
+    loops = [
+        loop.create_task(_work_forever(context), name="procrastinate-worker"),
+        loop.create_task(_schedule_forever(context), name="scheduler"),
+    ]
     if context.jobs.kind == "postgresql":
-        loops.append(_recover_forever(context))
+        loops.append(loop.create_task(_recover_forever(context), name="stalled-jobs"))
     logger.info(
         "jobs.started",
         concurrency=settings.worker_concurrency,
@@ -62,7 +56,41 @@ async def run_jobs(context: AppContext) -> None:
     try:
         await asyncio.gather(*loops)
     finally:
+        for task in loops:
+            task.cancel()
+        # A cancelled gather does not wait for its tasks. Procrastinate's worker, once
+        # cancelled, lets its running jobs finish (up to its grace period), and the queue and
+        # the database must stay open until then.
+        await asyncio.wait(loops)
         logger.info("jobs.stopped")
+
+
+async def _work_forever(context: AppContext) -> None:
+    """Run Procrastinate's worker, and start it again whenever it stops on an error.
+
+    The worker stops when a database call fails, such as when PostgreSQL restarts or ends its
+    connections; its jobs are then left to stall recovery, and the new worker takes new ones.
+    """
+    settings = context.settings
+    stalled_seconds = settings.worker_stalled_seconds
+    while True:
+        try:
+            await context.jobs.app.run_worker_async(
+                name="vinculo",
+                concurrency=settings.worker_concurrency,
+                install_signal_handlers=False,
+                delete_jobs="successful",
+                update_heartbeat_interval=max(stalled_seconds / 4, 0.25),
+                stalled_worker_timeout=stalled_seconds,
+                # NOTIFY wakes the worker at once; polling is the fallback if one is lost.
+                fetch_job_polling_interval=min(settings.scheduler_poll_seconds, 5.0),
+                shutdown_graceful_timeout=settings.webhook_timeout_seconds,
+            )
+        except Exception as exc:
+            logger.error("jobs.worker_failed", error=f"{type(exc).__name__}: {exc}")
+            await asyncio.sleep(WORKER_RESTART_SECONDS)
+        else:
+            return
 
 
 async def _schedule_forever(context: AppContext) -> None:
@@ -110,6 +138,10 @@ async def _recover(context: AppContext, manager: JobManager, job: Job) -> None:
             logger.warning("job.stalled_dropped", job_id=job.id, task=job.task_name, lock=job.lock)
         else:
             logger.warning("job.stalled_retried", job_id=job.id, task=job.task_name)
+    except ConnectorException as exc:
+        # Most often another worker recovered the job first ("Job was not found or has an
+        # invalid status to retry"); otherwise the next round tries again.
+        logger.warning("job.recovery_skipped", job_id=job.id, task=job.task_name, error=str(exc))
     except Exception:
         logger.exception("job.recovery_failed", job_id=job.id, task=job.task_name)
 
@@ -140,6 +172,12 @@ class JobsInServer:
         if jobs_run_in_server(self._context):
             self._task = asyncio.get_running_loop().create_task(
                 run_jobs(self._context), name="jobs"
+            )
+        elif self._context.jobs.kind == "sqlite":
+            logger.warning(
+                "jobs.not_run",
+                reason="VINCULO_JOBS_IN_SERVER is false, and on SQLite no other process can "
+                "run this server's in-memory jobs: refreshes and async requests never run",
             )
 
     async def stop(self) -> None:

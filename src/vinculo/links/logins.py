@@ -236,9 +236,14 @@ class LoginLease:
     async def __aexit__(self, *exc_info: object) -> None:
         if not self._held:
             return
+        # Shielded: a login cancelled by a shutdown still releases the link, rather than
+        # leaving it busy until the lease expires.
+        await asyncio.shield(self._release())
+        self._held = False
+
+    async def _release(self) -> None:
         async with self._context.database.unit_of_work() as uow:
             await repository.release_login_lease(uow, self._tenant_id, self._link_id)
-        self._held = False
 
 
 def _user_id_after(

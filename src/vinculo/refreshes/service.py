@@ -48,6 +48,7 @@ from vinculo.wire.errors import (
     LinkRefreshed,
     NotFound,
     TooManySessions,
+    UnsupportedOperation,
     ValidationError,
 )
 
@@ -89,7 +90,17 @@ async def request_refresh(
         link = await repository.get_target(uow, tenant_id, link_id)
         if link is None:
             raise NotFound()
-        check_link(link, Resource.ACCOUNTS, now)
+        check_link(link, None, now)
+        if link.status == LinkStatus.TOKEN_REQUIRED:
+            raise ValidationError(
+                "The institution asks this link for a new MFA token: send it with "
+                "PUT /api/links/{id}/, which also refreshes the link."
+            )
+        if not _resources(link.fetch_resources, find_institution(link.institution).resources):
+            raise UnsupportedOperation(
+                "This link has none of the resources that a refresh collects (accounts, "
+                "transactions, owners) in its fetch_resources or at its institution."
+            )
         sealed = await links_repository.get_credentials(uow, tenant_id, link_id)
         if sealed is None:
             raise ExpiredCredentials()
@@ -215,6 +226,10 @@ async def _refresh_with_lease(
         current = await repository.get_target(uow, tenant_id, link_id)
         if current is None:
             return RefreshResult(link_id, "gone")
+        if current.refresh_count != link.refresh_count:
+            # Another run of this refresh (a job retried while this one still ran) stored
+            # its result first; storing this one too would send its webhooks twice.
+            return RefreshResult(link_id, "superseded")
         if down:
             await repository.set_schedule(
                 uow, tenant_id, link_id, next_refresh_at=now + RETRY_AFTER_FAILURE
@@ -228,6 +243,7 @@ async def _refresh_with_lease(
                 uow,
                 current,
                 [outcome for outcome in outcomes if isinstance(outcome, Fetched)],
+                started=link,
                 historical=historical,
                 request_id=request_id,
                 now=now,
@@ -285,10 +301,15 @@ async def _store(
     link: Any,
     fetched: list[Fetched],
     *,
+    started: Any,
     historical: bool,
     request_id: str,
     now: datetime,
 ) -> RefreshResult:
+    """Store what a refresh fetched and queue its webhooks.
+
+    `link` is the link as it is now, and `started` as it was when the refresh began.
+    """
     tenant_id, link_id = link.tenant_id, link.id
     before = await repository.stored_counts(uow, tenant_id, link_id)
     stored_accounts = {}
@@ -316,16 +337,31 @@ async def _store(
     status = next_status(LinkStatus(link.status), LinkEvent.LOGIN_SUCCEEDED)
     await links_repository.record_login(uow, tenant_id, link_id, status=status.value, now=now)
     interval = refresh_interval(link.refresh_rate) if link.access_mode == "recurrent" else None
-    await repository.set_schedule(
-        uow,
-        tenant_id,
-        link_id,
-        next_refresh_at=now + interval if interval is not None else None,
-        historical_update_pending=False,
-        refresh_request_id=None,
-        last_refreshed_at=now,
-        refresh_count=link.refresh_count + 1,
+    requested_meanwhile = link.refresh_request_id != started.refresh_request_id or (
+        link.historical_update_pending and not started.historical_update_pending
     )
+    if requested_meanwhile:
+        # A client or a login asked for a historical update while this refresh fetched: it
+        # stays pending, with its request id, and runs next.
+        await repository.set_schedule(
+            uow,
+            tenant_id,
+            link_id,
+            next_refresh_at=now,
+            last_refreshed_at=now,
+            refresh_count=link.refresh_count + 1,
+        )
+    else:
+        await repository.set_schedule(
+            uow,
+            tenant_id,
+            link_id,
+            next_refresh_at=now + interval if interval is not None else None,
+            historical_update_pending=False,
+            refresh_request_id=None,
+            last_refreshed_at=now,
+            refresh_count=link.refresh_count + 1,
+        )
     resources = _resources(link.fetch_resources, find_institution(link.institution).resources)
     send = _event_sender(uow, link, request_id=request_id, now=now)
     events: list[str] = []

@@ -112,8 +112,9 @@ def check_dates(date_from: date, date_to: date, *, today: date) -> None:
         )
 
 
-def check_link(row: Any, resource: Resource, now: datetime) -> None:
-    """Raise the error that the link's state gives a retrieval, if any.
+def check_link(row: Any, resource: Resource | None, now: datetime) -> None:
+    """Raise the error that the link's state gives a retrieval of `resource`, if any; None
+    checks the link alone.
 
     A lapsed storage period is checked before the status: retention also marks such a link
     invalid, and the error must not depend on whether retention has run yet.
@@ -127,7 +128,10 @@ def check_link(row: Any, resource: Resource, now: datetime) -> None:
         raise UnconfirmedLink()
     if row.credentials_storage == "nostore":
         raise ExpiredCredentials()
-    if resource.value.upper() not in find_institution(row.institution).resources:
+    if (
+        resource is not None
+        and resource.value.upper() not in find_institution(row.institution).resources
+    ):
         raise UnsupportedOperation()
 
 

@@ -90,7 +90,12 @@ def parse_advance(raw: float | str) -> timedelta:
             if match is None or text.upper() in ("P", "PT") or text.upper().endswith("T"):
                 raise InvalidValue(f"{raw!r} is not a duration. {_ADVANCE_HELP}", field="advance")
             parts = {name: float(value) for name, value in match.groupdict().items() if value}
-            return _bounded(timedelta(**parts))
+            try:
+                delta = timedelta(**parts)
+            except OverflowError:
+                # Beyond what `timedelta` holds, let alone the largest offset.
+                raise _too_far("advance") from None
+            return _bounded(delta)
     else:
         seconds = raw
     if not math.isfinite(seconds) or seconds < 0:

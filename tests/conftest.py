@@ -40,8 +40,19 @@ def pytest_report_header() -> str:
     return "database: SQLite"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "restarts_postgres: the test restarts the PostgreSQL server, so it runs after all others",
+    )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Skip the tests marked `sqlite_only` on PostgreSQL, each with its own reason."""
+    """Skip the tests marked `sqlite_only` on PostgreSQL, each with its own reason, and move
+    the tests marked `restarts_postgres` to the end."""
+    # A restart ends the connections that session fixtures keep, such as the one that empties
+    # the shared migrated database, so no test that needs them may run after it.
+    items.sort(key=lambda item: item.get_closest_marker("restarts_postgres") is not None)
     for item in items:
         marker = item.get_closest_marker("sqlite_only")
         if marker is None:

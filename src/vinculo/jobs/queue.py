@@ -28,12 +28,8 @@ if TYPE_CHECKING:
 logger = structlog.get_logger(__name__)
 
 REFRESH_TASK = "vinculo.refresh_link"
-# NOTE: chosen, not measured: retries of a job that failed because the database was out of
-# reach, 2, 4, 8... seconds apart, about 17 minutes in all.
-DATABASE_RETRIES = procrastinate.RetryStrategy(
-    max_attempts=10, exponential_wait=2, retry_exceptions={DatabaseUnavailable}
-)
-# An async request also waits for a login running on its link to end.
+# NOTE: chosen, not measured: retries of an async request that failed because the database
+# was out of reach or a login ran on its link, 2, 4, 8... seconds apart, about 17 minutes in all.
 REQUEST_RETRIES = procrastinate.RetryStrategy(
     max_attempts=10, exponential_wait=2, retry_exceptions={DatabaseUnavailable, TooManySessions}
 )
@@ -74,14 +70,20 @@ class JobQueue:
         """Register the task functions, which run with `context`."""
         from vinculo.refreshes.service import refresh_link
 
-        @self.app.task(name=REFRESH_TASK, pass_context=True, retry=DATABASE_RETRIES)
+        # No retry: a refresh that fails leaves its link due, so the scheduler queues it
+        # again. A Procrastinate retry would also collide with that queued job on the
+        # queueing lock and leave this one holding the link's job lock.
+        @self.app.task(name=REFRESH_TASK, pass_context=True)
         async def refresh(
             job_context: procrastinate.JobContext, tenant_id: str, link_id: str
         ) -> None:
             # Only PostgreSQL's job ids are unique across processes and restarts; the
             # in-memory queue numbers its jobs from 1 in each process.
             job_id = job_context.job.id if self.kind == "postgresql" else None
-            await refresh_link(context, tenant_id, link_id, job_id=job_id)
+            try:
+                await refresh_link(context, tenant_id, link_id, job_id=job_id)
+            except DatabaseUnavailable as exc:
+                logger.warning("refresh.database_unavailable", link_id=link_id, error=str(exc))
 
         self._refresh = refresh
         from vinculo.jobs import async_requests

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
         default=0.0,
         ge=0,
         le=60,
-        description="How long the sandbox banks take to answer each data request, to try "
+        description="How long the sandbox banks take to respond to each data request, to try "
         "timeouts and worker concurrency.",
     )
     api_key_cache_seconds: float = Field(

@@ -6,35 +6,19 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import TEST_MASTER_KEY
 from tests.links.calls import REQUEST_ID, UNKNOWN_LINK_ID, create_link, single_error
 from vinculo.app import VinculoApp
-from vinculo.config import Settings
 from vinculo.db.models import accounts, links, webhook_events
 from vinculo.jobs.runner import JobsInServer
 
 ASYNC = {"X-Belvo-Request-Mode": "async"}
 DEADLINE_SECONDS = 20
-
-
-@pytest.fixture
-def settings(data_dir: Path, database_url: str | None) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        database_url=database_url,
-        master_key=TEST_MASTER_KEY,
-        sandbox_slow_login_seconds=0,
-        api_key_cache_seconds=0,
-        jobs_in_server=True,
-        scheduler_poll_seconds=0.2,
-    )
 
 
 @pytest.fixture

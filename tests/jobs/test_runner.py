@@ -8,34 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import TEST_MASTER_KEY
 from tests.links.calls import create_link
 from vinculo.app import VinculoApp
-from vinculo.config import Settings
 from vinculo.db.models import links, webhook_events
 from vinculo.jobs.runner import JobsInServer
 
 DEADLINE_SECONDS = 20
-
-
-@pytest.fixture
-def settings(data_dir: Path, database_url: str | None) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        database_url=database_url,
-        master_key=TEST_MASTER_KEY,
-        sandbox_slow_login_seconds=0,
-        api_key_cache_seconds=0,
-        jobs_in_server=True,
-        scheduler_poll_seconds=0.2,
-        worker_stalled_seconds=2,
-    )
 
 
 async def wait_refreshed(app: VinculoApp, link_id: str) -> None:

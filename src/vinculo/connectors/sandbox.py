@@ -99,7 +99,7 @@ DATA_SCENARIOS: Final[Mapping[str, DataScenario]] = MappingProxyType(
 )
 # Usernames that behave normally except on one background refresh of their link: on its N-th
 # refresh (historical updates included), `invalid_on_refresh_N` fails with `login_error`, so the
-# link turns `invalid`, and `token_on_refresh_N` asks for a token, so it turns `token_required`.
+# link turns `invalid`, and `token_on_refresh_N` requests a token, so it turns `token_required`.
 REFRESH_SCENARIO: Final = re.compile(r"(invalid|token)_on_refresh_([1-9][0-9]{0,3})")
 # Ranges up to a quarter work for the `timeout_long_range` user; a year does not.
 LONG_RANGE_DAYS: Final = 90
@@ -338,7 +338,7 @@ class SandboxConnector:
         `DATA_SCENARIOS` users fail or ask for a token first. With `state`, the call resumes
         the challenge of an earlier fetch, checked as `resume` checks it. Raises ValueError
         when `institution` is not in the sandbox catalogue or `state` is malformed.
-        Every call waits `fetch_delay_seconds` first, as a bank's answer would.
+        Every call waits `fetch_delay_seconds` first, as a bank's response would.
         """
         if self._fetch_delay_seconds:
             await asyncio.sleep(self._fetch_delay_seconds)

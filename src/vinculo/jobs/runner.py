@@ -69,7 +69,7 @@ async def _work_forever(context: AppContext) -> None:
     """Run Procrastinate's worker, and start it again whenever it stops on an error.
 
     The worker stops when a database call fails, such as when PostgreSQL restarts or ends its
-    connections; its jobs are then left to stall recovery, and the new worker takes new ones.
+    connections. Its jobs are then left to stall recovery, and the new worker takes new ones.
     """
     settings = context.settings
     stalled_seconds = settings.worker_stalled_seconds

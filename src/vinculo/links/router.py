@@ -121,15 +121,15 @@ class LinksController(Controller):
     @delete(
         "/{link_id:str}",
         summary="Delete a link and all its data",
-        # The usual answer is 204; 202 comes with `X-Belvo-Request-Mode: async`.
+        # 204 usually, and 202 with `X-Belvo-Request-Mode: async`.
         status_code=202,
         responses={204: ResponseSpec(data_container=None, description="Deleted.")} | READ_ERRORS,
     )
     async def delete_link(
         self, request: Request[Any, Any, Any], link_id: LinkId
     ) -> Response[RequestAccepted | None]:
-        """Answer 204, or 202 with a `request_id` when `X-Belvo-Request-Mode` is `async`:
-        the link is then deleted in a job, which sends `LINK` `link_deleted`."""
+        """Delete the link (204), or with `X-Belvo-Request-Mode: async` return 202 with a
+        `request_id`. The link is then deleted in a job, which sends `LINK` `link_deleted`."""
         context, principal = context_of(request), principal_of(request)
         if is_async(request.headers):
             request_id = request_id_of(request.scope)
@@ -146,7 +146,7 @@ class LinksController(Controller):
         responses=REFRESH_ERRORS,
     )
     async def refresh(self, request: Request[Any, Any, Any], link_id: LinkId) -> RequestAccepted:
-        """Answer 202 at once; the refresh runs in a job, and its webhooks carry `request_id`."""
+        """Return 202 at once. The refresh runs in a job, and its webhooks carry `request_id`."""
         request_id = request_id_of(request.scope)
         await request_refresh(
             context_of(request),

@@ -156,6 +156,6 @@ class TokenGenerationDataOut(msgspec.Struct, kw_only=True):
 
 
 class RequestAccepted(msgspec.Struct, kw_only=True):
-    """A 202 answer (a refresh, or an async request): the id that its webhooks will carry."""
+    """A 202 response to a refresh or an async request: the id that its webhooks carry."""
 
     request_id: str

@@ -227,8 +227,8 @@ async def _refresh_with_lease(
         if current is None:
             return RefreshResult(link_id, "gone")
         if current.refresh_count != link.refresh_count:
-            # Another run of this refresh (a job retried while this one still ran) stored
-            # its result first; storing this one too would send its webhooks twice.
+            # Another run of this refresh, a job retried while this one still ran, stored its
+            # result first. Storing this one too would send its webhooks twice.
             return RefreshResult(link_id, "superseded")
         if down:
             await repository.set_schedule(

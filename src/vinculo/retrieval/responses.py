@@ -19,8 +19,8 @@ from vinculo.wire.stored import shaped
 async def retrieve_or_accept(
     request: Request[Any, Any, Any], resource: Resource, data: Any
 ) -> Response[Any]:
-    """Run a `POST /api/{resource}/` retrieval, or queue it and answer 202 with its
-    `request_id` when the request asks for `X-Belvo-Request-Mode: async`."""
+    """Run a `POST /api/{resource}/` retrieval, or, with `X-Belvo-Request-Mode: async`, queue
+    it and return 202 with its `request_id`."""
     context, principal = context_of(request), principal_of(request)
     body = retrieval_input(data)
     if is_async(request.headers):

@@ -273,7 +273,7 @@ async def refresh_now(context: AppContext, principal: Principal, link_id: str) -
         if not found:
             raise NotFound()
         result = await refresh_link(context, tenant_id, link_id)
-        # A login or a worker's refresh holds the link: wait for it rather than report it.
+        # A login or a worker's refresh has the link's lease, so wait for it rather than report it.
         if result.outcome != "busy" or time.monotonic() >= deadline:
             break
         await asyncio.sleep(0.1)

@@ -66,7 +66,7 @@ def build_context(settings: Settings, *, clock: Clock | None = None) -> AppConte
     jobs = JobQueue(settings.resolved_database_url)
     context = AppContext(
         settings=settings,
-        database=Database(settings.resolved_database_url),
+        database=Database(settings.resolved_database_url, pool_size=settings.database_pool_size),
         clock=clock or Clock(),
         vault=Vault(master_key),
         pepper=pepper,

@@ -23,6 +23,13 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL; defaults to a SQLite file `vinculo.db` in `data_dir`.",
     )
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=500,
+        description="PostgreSQL connections that one process keeps open for reuse; up to 10 "
+        "more open while all of them are busy. Ignored on SQLite.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     public_url: str | None = Field(

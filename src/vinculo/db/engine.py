@@ -60,7 +60,9 @@ def asyncpg_url(url: str) -> str:
 class Database:
     """One process's access to the database of record, SQLite or PostgreSQL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int | None = None) -> None:
+        """`pool_size` is the number of PostgreSQL connections kept for reuse (see
+        `PostgresDatabase`); SQLite ignores it."""
         self.url = url
         self.kind = database_kind(url)
         self.backend: SqliteDatabase | PostgresDatabase
@@ -71,7 +73,7 @@ class Database:
             # asyncio support.
             from vinculo.db.postgres import PostgresDatabase
 
-            self.backend = PostgresDatabase(asyncpg_url(url))
+            self.backend = PostgresDatabase(asyncpg_url(url), pool_size=pool_size)
         self.dialect: Dialect = self.backend.dialect
 
     def unit_of_work(self) -> UnitOfWork:

@@ -58,6 +58,19 @@ class UnitOfWork(Protocol):
         """
         ...
 
+    async def begin_row_write(self) -> None:
+        """Start a write transaction that may overlap other row writes, unless this work
+        already began one of either kind.
+
+        A row write never overlaps a `begin_write` transaction, but two row writes may run at
+        once, so one must lock the rows it checks before it writes on what it read (a SELECT
+        ... FOR UPDATE, or a single conditional UPDATE). It is meant for the writes that
+        background work makes many of at a time and that each touch one link's rows:
+        refreshes, login leases, webhook delivery attempts. SQLite has one writer at a time,
+        so there it is the same as `begin_write`.
+        """
+        ...
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once this work has committed; it is dropped on rollback."""
         ...

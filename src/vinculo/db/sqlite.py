@@ -196,6 +196,9 @@ class SqliteUnitOfWork:
             self._release()
             raise
 
+    async def begin_row_write(self) -> None:
+        await self.begin_write()
+
     async def __aenter__(self) -> SqliteUnitOfWork:
         return self
 

@@ -198,6 +198,9 @@ class LoginLease:
             now = self._context.clock.now()
             until = now + timedelta(seconds=settings.login_lease_seconds)
             async with self._context.database.unit_of_work() as uow:
+                # Taking the lease is one conditional UPDATE of the link's row, so leases of
+                # different links are taken at the same time.
+                await uow.begin_row_write()
                 taken = await repository.take_login_lease(
                     uow,
                     self._tenant_id,
@@ -243,6 +246,7 @@ class LoginLease:
 
     async def _release(self) -> None:
         async with self._context.database.unit_of_work() as uow:
+            await uow.begin_row_write()
             await repository.release_login_lease(uow, self._tenant_id, self._link_id)
 
 

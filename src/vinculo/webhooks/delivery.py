@@ -191,6 +191,8 @@ async def _record(
     else:
         values = {"failures": failures, "next_attempt_at": now + retry_delay(settings, failures)}
     async with context.database.unit_of_work() as uow:
+        # The attempt and its delivery's row, which only the holder of `lease_id` updates.
+        await uow.begin_row_write()
         await repository.insert_attempt(
             uow,
             id=str(uuid.uuid4()),

@@ -97,12 +97,11 @@ async def claim_due(
 ) -> list[str]:
     """Lease up to `CLAIM_BATCH` due deliveries to `lease_id`; return their ids.
 
-    The read and the update run in one write transaction, and `begin_write` lets one write
-    transaction run at a time across processes (SQLite's write lock, the PostgreSQL advisory
-    lock), so two processes never claim the same delivery.
-    NOTE: without that global lock PostgreSQL would need SELECT ... FOR UPDATE SKIP LOCKED.
+    The read locks the rows it returns until the update, and skips the rows that another
+    claim has locked, so two processes never claim the same delivery. SQLite, which has no
+    row locks, runs one write transaction at a time instead.
     """
-    await uow.begin_write()
+    await uow.begin_row_write()
     due = (
         select(webhook_deliveries.c.id)
         .where(
@@ -115,6 +114,7 @@ async def claim_due(
         )
         .order_by(webhook_deliveries.c.next_attempt_at)
         .limit(CLAIM_BATCH)
+        .with_for_update(skip_locked=True)
     )
     ids = [row.id for row in await uow.rows(due)]
     if ids:

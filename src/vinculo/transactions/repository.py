@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, update
 from sqlalchemy.sql.util import find_tables
 
 from vinculo.db.engine import UnitOfWork
+from vinculo.db.json_lists import InJsonList, json_list
 from vinculo.db.models import accounts, links, transactions
 from vinculo.db.prepared import Prepared
 
@@ -34,6 +35,8 @@ INSERTED_COLUMNS = (
     *UPDATED_COLUMNS,
 )
 
+# The stored transactions among given accounts and institution ids, found through the unique
+# index on (`account_id`, `internal_identification`) rather than by reading the link's history.
 _KNOWN = Prepared(
     select(
         transactions.c.account_id,
@@ -43,6 +46,8 @@ _KNOWN = Prepared(
     ).where(
         transactions.c.tenant_id == bindparam("tenant_id"),
         transactions.c.link_id == bindparam("link_id"),
+        InJsonList(transactions.c.account_id, "account_ids"),
+        InJsonList(transactions.c.internal_identification, "internal_ids"),
     )
 )
 _INSERT = Prepared(
@@ -90,11 +95,24 @@ _LINK_COUNT = Prepared(
 
 
 async def known_transactions(
-    uow: UnitOfWork, tenant_id: str, link_id: str
+    uow: UnitOfWork,
+    tenant_id: str,
+    link_id: str,
+    *,
+    account_ids: Collection[str],
+    internal_ids: Collection[str],
 ) -> dict[tuple[str, str], Any]:
-    """Return the link's stored transactions (`id`, `created_at`) by account id and the
-    institution's own transaction id."""
-    rows = await uow.rows(_KNOWN, tenant_id=tenant_id, link_id=link_id)
+    """Return the link's stored transactions (`id`, `created_at`) of the given accounts
+    with one of the given institution ids, by account id and institution id."""
+    if not account_ids or not internal_ids:
+        return {}
+    rows = await uow.rows(
+        _KNOWN,
+        tenant_id=tenant_id,
+        link_id=link_id,
+        account_ids=json_list(sorted(account_ids)),
+        internal_ids=json_list(sorted(internal_ids)),
+    )
     return {(row.account_id, row.internal_identification): row for row in rows}
 
 

@@ -69,7 +69,13 @@ async def save_transactions(
     keeps its id and `created_at`, and the rest is replaced. Returns the transactions as
     sent, each with its account embedded.
     """
-    known = await repository.known_transactions(uow, tenant_id, link_id)
+    known = await repository.known_transactions(
+        uow,
+        tenant_id,
+        link_id,
+        account_ids={stored_accounts[item.account].id for item in collected},
+        internal_ids={item.transaction.internal_identification or "" for item in collected},
+    )
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     answer: list[msgspec.Raw] = []

@@ -325,11 +325,11 @@ async def test_scheduler_finds_due_links_only(client: httpx.AsyncClient, app: Vi
     await refresh_now(client, waiting)
     queued: list[tuple[str, str]] = []
 
-    async def record(tenant_id: str, link_id: str) -> bool:
-        queued.append((tenant_id, link_id))
-        return True
+    async def record(links: list[tuple[str, str]]) -> int:
+        queued.extend(links)
+        return len(links)
 
-    app.context.jobs.defer_refresh = record  # type: ignore[method-assign]
+    app.context.jobs.defer_refreshes = record  # type: ignore[method-assign,assignment]
 
     assert await enqueue_due_refreshes(app.context, limit=100) == 1
     assert [link_id for _, link_id in queued] == [due]

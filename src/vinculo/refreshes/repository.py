@@ -6,10 +6,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, case, func, select, update
+from sqlalchemy import (
+    Row,
+    bindparam,
+    case,
+    column,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+    update,
+)
 
 from vinculo.db.engine import UnitOfWork
-from vinculo.db.models import accounts, links, owners, transactions
+from vinculo.db.models import accounts, institution_statuses, links, owners, transactions
+from vinculo.db.prepared import Prepared
 
 _TARGET_COLUMNS = (
     links.c.id,
@@ -31,23 +44,84 @@ _TARGET_COLUMNS = (
 )
 
 
-async def get_target(uow: UnitOfWork, tenant_id: str, link_id: str) -> Any:
-    """Return the link with its refresh schedule, or None."""
-    statement = select(*_TARGET_COLUMNS).where(
-        links.c.tenant_id == tenant_id, links.c.id == link_id
+_TARGET = select(*_TARGET_COLUMNS).where(
+    links.c.tenant_id == bindparam("tenant_id"), links.c.id == bindparam("link_id")
+)
+# The sandbox control API's status of the link's institution for its tenant, if it set one.
+_INSTITUTION_STATUS = (
+    select(institution_statuses.c.status)
+    .where(
+        institution_statuses.c.tenant_id == links.c.tenant_id,
+        institution_statuses.c.institution == links.c.institution,
     )
-    return await uow.first(statement)
+    .scalar_subquery()
+    .label("institution_status")
+)
+_TARGET_WITH_STATUS = Prepared(_TARGET.add_columns(_INSTITUTION_STATUS))
+_TARGET_FOR_UPDATE = Prepared(_TARGET.with_for_update(of=links))
 
 
-async def due_links(uow: UnitOfWork, now: datetime, limit: int) -> Sequence[Row[Any]]:
-    """Return up to `limit` links whose refresh is due, the most overdue first."""
+async def get_target(uow: UnitOfWork, tenant_id: str, link_id: str) -> Any:
+    """Return the link with its refresh schedule and its `institution_status`, or None."""
+    return await uow.first(_TARGET_WITH_STATUS, tenant_id=tenant_id, link_id=link_id)
+
+
+async def lock_target(uow: UnitOfWork, tenant_id: str, link_id: str) -> Any:
+    """Return the link with its refresh schedule, or None, and lock its row until `uow`
+    ends, as a row write does before it writes on what it read (see
+    `UnitOfWork.begin_row_write`)."""
+    return await uow.first(_TARGET_FOR_UPDATE, tenant_id=tenant_id, link_id=link_id)
+
+
+# Procrastinate's job table, for the columns that show whether a link's refresh job waits or
+# runs. Its `status` is an enum, so it is compared with literals, not bound strings.
+_procrastinate_jobs = table(
+    "procrastinate_jobs", column("lock"), column("queueing_lock"), column("status")
+)
+_REFRESH_QUEUED = exists().where(
+    _procrastinate_jobs.c.queueing_lock == literal("refresh:") + links.c.id,
+    _procrastinate_jobs.c.status == literal_column("'todo'"),
+)
+_REFRESH_RUNNING = exists().where(
+    _procrastinate_jobs.c.lock == literal("link:") + links.c.id,
+    _procrastinate_jobs.c.status == literal_column("'doing'"),
+)
+
+
+async def due_links(
+    uow: UnitOfWork, now: datetime, limit: int, *, skip_queued: bool = False
+) -> Sequence[Row[Any]]:
+    """Return up to `limit` links whose refresh is due, the most overdue first.
+
+    `skip_queued` leaves out the links whose refresh job waits or runs in Procrastinate's
+    PostgreSQL tables: a running refresh keeps its link due until it stores its result.
+    """
     statement = (
         select(links.c.tenant_id, links.c.id)
         .where(links.c.next_refresh_at <= now)
         .order_by(links.c.next_refresh_at)
         .limit(limit)
     )
+    if skip_queued:
+        statement = statement.where(~_REFRESH_QUEUED, ~_REFRESH_RUNNING)
     return await uow.rows(statement)
+
+
+async def finish_refresh(
+    uow: UnitOfWork, tenant_id: str, link_id: str, *, status: str, now: datetime, **schedule: Any
+) -> None:
+    """Store a successful refresh: the link's status and access time as a login stores them
+    (`vinculo.links.repository.record_login`), its new `schedule`, and its released lease."""
+    await set_schedule(
+        uow,
+        tenant_id,
+        link_id,
+        status=status,
+        last_accessed_at=now,
+        updated_at=now,
+        login_lease_until=None,
+        **schedule,
+    )
 
 
 async def set_schedule(uow: UnitOfWork, tenant_id: str, link_id: str, **values: Any) -> bool:
@@ -58,15 +132,27 @@ async def set_schedule(uow: UnitOfWork, tenant_id: str, link_id: str, **values: 
     return await uow.execute(statement) > 0
 
 
+_COUNTED = {"accounts": accounts, "transactions": transactions, "owners": owners}
+# One statement, one round trip, for the three counts.
+_STORED_COUNTS = Prepared(
+    select(
+        *(
+            select(func.count())
+            .where(
+                table.c.tenant_id == bindparam("tenant_id"), table.c.link_id == bindparam("link_id")
+            )
+            .scalar_subquery()
+            .label(name)
+            for name, table in _COUNTED.items()
+        )
+    )
+)
+
+
 async def stored_counts(uow: UnitOfWork, tenant_id: str, link_id: str) -> dict[str, int]:
     """Count the link's stored accounts, transactions and owners."""
-    counts = {}
-    for name, table in (("accounts", accounts), ("transactions", transactions), ("owners", owners)):
-        statement = select(func.count()).where(
-            table.c.tenant_id == tenant_id, table.c.link_id == link_id
-        )
-        counts[name] = int(await uow.scalar(statement) or 0)
-    return counts
+    row = await uow.first(_STORED_COUNTS, tenant_id=tenant_id, link_id=link_id)
+    return {name: int(getattr(row, name) or 0) for name in _COUNTED}
 
 
 async def transaction_totals(uow: UnitOfWork, tenant_id: str, link_id: str) -> Any:

@@ -29,7 +29,6 @@ from vinculo.accounts.service import save_accounts
 from vinculo.connectors.base import Challenge, Fetched, FetchOutcome, FetchRequest, Resource
 from vinculo.context import AppContext
 from vinculo.db.engine import UnitOfWork
-from vinculo.institutions.service import check_institution_up
 from vinculo.links import repository as links_repository
 from vinculo.links.credentials import open_credentials
 from vinculo.links.forms import find_institution
@@ -44,7 +43,6 @@ from vinculo.transactions.service import save_transactions
 from vinculo.webhooks.service import enqueue_event
 from vinculo.wire.errors import (
     ExpiredCredentials,
-    InstitutionDown,
     LinkRefreshed,
     NotFound,
     TooManySessions,
@@ -203,13 +201,10 @@ async def _refresh_with_lease(
     today = now.date()
     date_from = _date_from(link.last_refreshed_at, today, historical=historical)
     requests = _requests(resources, date_from, today, number)
-    try:
-        await check_institution_up(context, tenant_id, institution.name)
-    except InstitutionDown:
-        outcomes: list[FetchOutcome] = []
-        down = True
-    else:
-        down = False
+    # The sandbox control API's status, read with the link (see `check_institution_up`).
+    down = context.settings.is_sandbox and link.institution_status == "down"
+    outcomes: list[FetchOutcome] = []
+    if not down:
         outcomes = list(
             await asyncio.gather(
                 *(
@@ -222,8 +217,10 @@ async def _refresh_with_lease(
         )
     request_id = link.refresh_request_id or uuid.uuid4().hex
     async with context.database.unit_of_work() as uow:
-        await uow.begin_write()
-        current = await repository.get_target(uow, tenant_id, link_id)
+        # Everything below writes the rows of this one link, locked here, so refreshes of
+        # other links store at the same time.
+        await uow.begin_row_write()
+        current = await repository.lock_target(uow, tenant_id, link_id)
         if current is None:
             return RefreshResult(link_id, "gone")
         if current.refresh_count != link.refresh_count:
@@ -335,33 +332,31 @@ async def _store(
     after = await repository.stored_counts(uow, tenant_id, link_id)
     new = {name: after[name] - before[name] for name in after}
     status = next_status(LinkStatus(link.status), LinkEvent.LOGIN_SUCCEEDED)
-    await links_repository.record_login(uow, tenant_id, link_id, status=status.value, now=now)
     interval = refresh_interval(link.refresh_rate) if link.access_mode == "recurrent" else None
     requested_meanwhile = link.refresh_request_id != started.refresh_request_id or (
         link.historical_update_pending and not started.historical_update_pending
     )
+    schedule: dict[str, Any]
     if requested_meanwhile:
         # A client or a login asked for a historical update while this refresh fetched: it
         # stays pending, with its request id, and runs next.
-        await repository.set_schedule(
-            uow,
-            tenant_id,
-            link_id,
-            next_refresh_at=now,
-            last_refreshed_at=now,
-            refresh_count=link.refresh_count + 1,
-        )
+        schedule = {"next_refresh_at": now}
     else:
-        await repository.set_schedule(
-            uow,
-            tenant_id,
-            link_id,
-            next_refresh_at=now + interval if interval is not None else None,
-            historical_update_pending=False,
-            refresh_request_id=None,
-            last_refreshed_at=now,
-            refresh_count=link.refresh_count + 1,
-        )
+        schedule = {
+            "next_refresh_at": now + interval if interval is not None else None,
+            "historical_update_pending": False,
+            "refresh_request_id": None,
+        }
+    await repository.finish_refresh(
+        uow,
+        tenant_id,
+        link_id,
+        status=status.value,
+        now=now,
+        last_refreshed_at=now,
+        refresh_count=link.refresh_count + 1,
+        **schedule,
+    )
     resources = _resources(link.fetch_resources, find_institution(link.institution).resources)
     send = _event_sender(uow, link, request_id=request_id, now=now)
     events: list[str] = []
@@ -480,9 +475,7 @@ async def enqueue_due_refreshes(context: AppContext, *, limit: int) -> int:
     """Queue a refresh job for each link that is due, up to `limit`; return how many."""
     now = context.clock.now()
     async with context.database.unit_of_work() as uow:
-        due = await repository.due_links(uow, now, limit)
-    queued = 0
-    for row in due:
-        if await context.jobs.defer_refresh(row.tenant_id, row.id):
-            queued += 1
-    return queued
+        due = await repository.due_links(
+            uow, now, limit, skip_queued=context.jobs.kind == "postgresql"
+        )
+    return await context.jobs.defer_refreshes([(row.tenant_id, row.id) for row in due])

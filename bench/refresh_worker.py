@@ -24,7 +24,7 @@ from vinculo.config import Settings
 from vinculo.connectors.base import Credentials, FetchOutcome, FetchRequest, LoginOutcome
 from vinculo.connectors.sandbox import SandboxConnector
 from vinculo.context import AppContext
-from vinculo.jobs.worker import run_worker
+from vinculo.jobs.worker import run_worker_until_stopped
 from vinculo.logging import configure_logging
 
 # Any username outside the sandbox's reserved ones logs in and gets generated data.
@@ -113,7 +113,7 @@ def main() -> None:
     configure_logging(settings)
     # `run_worker` imports `build_context` from `vinculo.app` when it starts.
     vinculo.app.build_context = build_context_with_prepared_data
-    asyncio.run(run_worker(settings))
+    run_worker_until_stopped(settings)
 
 
 if __name__ == "__main__":

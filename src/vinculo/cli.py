@@ -164,7 +164,7 @@ def worker(
     ] = None,
 ) -> None:
     """Run background jobs from PostgreSQL: refreshes, their scheduler, webhook delivery."""
-    from vinculo.jobs.worker import WorkerNeedsPostgres, run_worker
+    from vinculo.jobs.worker import WorkerNeedsPostgres, run_worker_until_stopped
 
     settings = _settings()
     if concurrency is not None:
@@ -179,7 +179,7 @@ def worker(
         raise typer.Exit(2)
     upgrade(settings.resolved_database_url)
     try:
-        asyncio.run(run_worker(settings))
+        run_worker_until_stopped(settings)
     except WorkerNeedsPostgres as exc:
         err_console.print(str(exc), soft_wrap=True)
         raise typer.Exit(2) from None

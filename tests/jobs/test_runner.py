@@ -10,12 +10,16 @@ import asyncio
 import time
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from tests.links.calls import create_link
 from vinculo.app import VinculoApp
 from vinculo.db.models import links, webhook_events
+from vinculo.jobs import queue
 from vinculo.jobs.runner import JobsInServer
+from vinculo.refreshes.repository import due_links
+from vinculo.refreshes.service import enqueue_due_refreshes
 
 DEADLINE_SECONDS = 20
 
@@ -64,3 +68,25 @@ async def test_queue_closed_after_stop(client: httpx.AsyncClient, app: VinculoAp
 
     assert app.context.jobs.is_open is False
     assert await app.context.jobs.defer_refresh("tenant", "link") is False
+
+
+async def test_scheduler_queues_each_due_link_once(
+    client: httpx.AsyncClient, app: VinculoApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two jobs per query: the first batch holds the link whose refresh already waits, so the
+    # database refuses it and its links are queued one by one; the second goes in whole.
+    monkeypatch.setattr(queue, "DEFER_BATCH", 2)
+    created = [await create_link(client, f"user_{number}") for number in range(4)]
+    async with app.context.database.unit_of_work() as uow:
+        tenant_id = str(await uow.scalar(select(links.c.tenant_id).limit(1)))
+        due = await due_links(uow, app.context.clock.now(), 100)
+    assert {row.id for row in due} == {link["id"] for link in created}
+    # No worker runs, so the queued jobs wait.
+    await app.context.jobs.open()
+    try:
+        assert await app.context.jobs.defer_refresh(tenant_id, due[0].id) is True
+
+        assert await enqueue_due_refreshes(app.context, limit=100) == 3
+        assert await enqueue_due_refreshes(app.context, limit=100) == 0
+    finally:
+        await app.context.jobs.close()

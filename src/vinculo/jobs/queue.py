@@ -10,10 +10,14 @@ look at: what to do is read from the link's row when the job runs (see
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import time
+import weakref
+from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import procrastinate
+import psycopg
+import psycopg_pool
 import structlog
 from procrastinate import exceptions as procrastinate_exceptions
 from procrastinate.testing import InMemoryConnector
@@ -33,9 +37,32 @@ REFRESH_TASK = "vinculo.refresh_link"
 REQUEST_RETRIES = procrastinate.RetryStrategy(
     max_attempts=10, exponential_wait=2, retry_exceptions={DatabaseUnavailable, TooManySessions}
 )
+# Refresh jobs queued per query by the scheduler.
+DEFER_BATCH = 100
 # Connections in one process's Procrastinate pool. A worker opens one more for LISTEN.
 POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 10
+# Procrastinate has its pool check each connection with an empty query before handing it out,
+# so that one that PostgreSQL closed is replaced. That is one more round trip for each of the
+# three queries of a job (defer, fetch, finish). A connection checked this recently is handed
+# out unchecked; if it died since, the query fails and the job is retried (see
+# `vinculo.jobs.runner`).
+RECHECK_AFTER_SECONDS = 2.0
+_last_checked: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _check_unless_recent(connection: psycopg.AsyncConnection[Any]) -> None:
+    now = time.monotonic()
+    if now - _last_checked.get(connection, -RECHECK_AFTER_SECONDS) < RECHECK_AFTER_SECONDS:
+        return
+    await psycopg_pool.AsyncConnectionPool.check_connection(connection)
+    _last_checked[connection] = now
+
+
+def _pool_with_fewer_checks(**arguments: Any) -> psycopg_pool.AsyncConnectionPool:
+    return psycopg_pool.AsyncConnectionPool(**{**arguments, "check": _check_unless_recent})
 
 
 def libpq_conninfo(url: str) -> str:
@@ -56,6 +83,7 @@ class JobQueue:
                 conninfo=libpq_conninfo(database_url),
                 min_size=POOL_MIN_SIZE,
                 max_size=POOL_MAX_SIZE,
+                pool_factory=_pool_with_fewer_checks,
                 kwargs={"application_name": "vinculo-jobs"},
             )
         else:
@@ -131,6 +159,34 @@ class JobQueue:
             )
             return False
         return True
+
+    async def defer_refreshes(self, links: Sequence[tuple[str, str]]) -> int:
+        """Queue a refresh of each (tenant id, link id), `DEFER_BATCH` per query; return how
+        many were queued. A batch in which one link's refresh already waits is queued again
+        one by one, since the database refuses the whole batch."""
+        queued = 0
+        for start in range(0, len(links), DEFER_BATCH):
+            batch = links[start : start + DEFER_BATCH]
+            if not self.is_open:
+                break
+            jobs = [
+                self._refresh.configure(
+                    lock=f"link:{link_id}", queueing_lock=f"refresh:{link_id}"
+                ).make_new_job(tenant_id=tenant_id, link_id=link_id)
+                for tenant_id, link_id in batch
+            ]
+            try:
+                await self.app.job_manager.batch_defer_jobs_async(jobs)
+            except procrastinate_exceptions.AlreadyEnqueued:
+                for tenant_id, link_id in batch:
+                    queued += await self.defer_refresh(tenant_id, link_id)
+            except Exception as exc:
+                logger.warning(
+                    "job.defer_failed", task=REFRESH_TASK, error=f"{type(exc).__name__}: {exc}"
+                )
+            else:
+                queued += len(batch)
+        return queued
 
     async def defer(self, task_name: str, *, lock: str | None, **arguments: Any) -> bool:
         """Queue a job of a task other than refreshes; return False, after logging why, when

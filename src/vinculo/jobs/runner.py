@@ -29,6 +29,11 @@ logger = structlog.get_logger(__name__)
 SCHEDULER_BATCH = 1000
 # How long to wait before starting Procrastinate's worker again after it failed.
 WORKER_RESTART_SECONDS = 1.0
+# Procrastinate's worker fetches one job per query and waits for it before the next one, so a
+# process runs several workers, each with a share of `worker_concurrency`, to keep its job
+# slots filled. One per this many slots, up to `MAX_FETCH_LOOPS`.
+SLOTS_PER_FETCH_LOOP = 10
+MAX_FETCH_LOOPS = 4
 
 
 def jobs_run_in_server(context: AppContext) -> bool:
@@ -42,9 +47,10 @@ async def run_jobs(context: AppContext) -> None:
     settings = context.settings
     loop = asyncio.get_running_loop()
     loops = [
-        loop.create_task(_work_forever(context), name="procrastinate-worker"),
-        loop.create_task(_schedule_forever(context), name="scheduler"),
+        loop.create_task(_work_forever(context, share), name=f"procrastinate-worker-{number}")
+        for number, share in enumerate(_concurrency_shares(settings.worker_concurrency))
     ]
+    loops.append(loop.create_task(_schedule_forever(context), name="scheduler"))
     if context.jobs.kind == "postgresql":
         loops.append(loop.create_task(_recover_forever(context), name="stalled-jobs"))
     logger.info(
@@ -65,7 +71,15 @@ async def run_jobs(context: AppContext) -> None:
         logger.info("jobs.stopped")
 
 
-async def _work_forever(context: AppContext) -> None:
+def _concurrency_shares(concurrency: int) -> list[int]:
+    """Split `concurrency` job slots among the process's Procrastinate workers."""
+    count = max(1, min(MAX_FETCH_LOOPS, concurrency // SLOTS_PER_FETCH_LOOP))
+    return [
+        concurrency // count + (1 if index < concurrency % count else 0) for index in range(count)
+    ]
+
+
+async def _work_forever(context: AppContext, concurrency: int) -> None:
     """Run Procrastinate's worker, and start it again whenever it stops on an error.
 
     The worker stops when a database call fails, such as when PostgreSQL restarts or ends its
@@ -77,7 +91,7 @@ async def _work_forever(context: AppContext) -> None:
         try:
             await context.jobs.app.run_worker_async(
                 name="vinculo",
-                concurrency=settings.worker_concurrency,
+                concurrency=concurrency,
                 install_signal_handlers=False,
                 delete_jobs="successful",
                 update_heartbeat_interval=max(stalled_seconds / 4, 0.25),

@@ -81,6 +81,16 @@ class Database:
         and rolls back if the block raises."""
         return self.backend.unit_of_work()
 
+    def single_statement(self) -> UnitOfWork:
+        """Start a unit of work for one statement that is consistent alone: a read, or a write
+        that checks and changes its rows in one conditional statement.
+
+        On PostgreSQL the statement runs outside a transaction, which saves the BEGIN and
+        COMMIT round trips, and takes no write lock: `begin_write` and `begin_row_write` do
+        nothing in it. On SQLite it is an ordinary unit of work.
+        """
+        return self.backend.single_statement()
+
     def close(self) -> None:
         """Close a SQLite database's connections; a PostgreSQL database needs `aclose`."""
         if not isinstance(self.backend, SqliteDatabase):

@@ -115,6 +115,9 @@ class PostgresDatabase:
     def unit_of_work(self) -> PostgresUnitOfWork:
         return PostgresUnitOfWork(self)
 
+    def single_statement(self) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self, autocommit=True)
+
     async def close(self) -> None:
         await self.engine.dispose()
 
@@ -122,10 +125,13 @@ class PostgresDatabase:
 class PostgresUnitOfWork:
     """One transaction on one pooled connection, both taken on the first statement."""
 
-    def __init__(self, database: PostgresDatabase) -> None:
+    def __init__(self, database: PostgresDatabase, *, autocommit: bool = False) -> None:
         self._database = database
         self._connection: AsyncConnection | None = None
-        self._writing = False
+        # Each statement commits on its own, with no BEGIN or COMMIT round trip; see
+        # `Database.single_statement` for what may run so.
+        self._autocommit = autocommit
+        self._writing = autocommit
         self._after_commit: list[Callable[[], None]] = []
 
     async def rows(self, statement: Select[Any] | Prepared, **params: Any) -> Sequence[Any]:
@@ -217,8 +223,12 @@ class PostgresUnitOfWork:
             raise
 
     async def _connect(self) -> AsyncConnection:
-        self._connection = await connect(self._database.engine)
-        return self._connection
+        connection = await connect(self._database.engine)
+        if self._autocommit:
+            # The pool restores the default isolation level when the connection comes back.
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+        self._connection = connection
+        return connection
 
     async def __aenter__(self) -> PostgresUnitOfWork:
         return self
@@ -270,7 +280,7 @@ class PostgresUnitOfWork:
     async def _close_connection(self) -> None:
         """Give the connection back to the pool, which discards it if it was found dead."""
         connection, self._connection = self._connection, None
-        self._writing = False
+        self._writing = self._autocommit
         if connection is not None:
             await connection.close()
 

@@ -103,6 +103,10 @@ class SqliteDatabase:
         and rolls back if the block raises."""
         return SqliteUnitOfWork(self)
 
+    def single_statement(self) -> SqliteUnitOfWork:
+        # A unit of work costs no round trip here, so it is the same as `unit_of_work`.
+        return SqliteUnitOfWork(self)
+
     def close(self) -> None:
         self._reader.close()
         self._writer.close()

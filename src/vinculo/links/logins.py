@@ -197,10 +197,9 @@ class LoginLease:
         while True:
             now = self._context.clock.now()
             until = now + timedelta(seconds=settings.login_lease_seconds)
-            async with self._context.database.unit_of_work() as uow:
-                # Taking the lease is one conditional UPDATE of the link's row, so leases of
-                # different links are taken at the same time.
-                await uow.begin_row_write()
+            # Taking the lease is one conditional UPDATE of the link's row, and only leases
+            # read and write its lease columns.
+            async with self._context.database.single_statement() as uow:
                 taken = await repository.take_login_lease(
                     uow,
                     self._tenant_id,
@@ -245,8 +244,7 @@ class LoginLease:
         self._held = False
 
     async def _release(self) -> None:
-        async with self._context.database.unit_of_work() as uow:
-            await uow.begin_row_write()
+        async with self._context.database.single_statement() as uow:
             await repository.release_login_lease(uow, self._tenant_id, self._link_id)
 
 

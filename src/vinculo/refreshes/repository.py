@@ -58,7 +58,20 @@ _INSTITUTION_STATUS = (
     .label("institution_status")
 )
 _TARGET_WITH_STATUS = Prepared(_TARGET.add_columns(_INSTITUTION_STATUS))
-_TARGET_FOR_UPDATE = Prepared(_TARGET.with_for_update(of=links))
+_COUNTED = {"accounts": accounts, "transactions": transactions, "owners": owners}
+# The link's stored rows per table, read in the statement that needs them rather than in one
+# round trip each.
+_COUNT_COLUMNS = tuple(
+    select(func.count())
+    .where(table.c.tenant_id == bindparam("tenant_id"), table.c.link_id == bindparam("link_id"))
+    .scalar_subquery()
+    .label(f"stored_{name}")
+    for name, table in _COUNTED.items()
+)
+_STORED_COUNTS = Prepared(select(*_COUNT_COLUMNS))
+# Only the link's row is locked. The counts are read as of the statement's start, which is
+# exact because any other writer of the link's data holds its lease or runs alone.
+_TARGET_FOR_UPDATE = Prepared(_TARGET.add_columns(*_COUNT_COLUMNS).with_for_update(of=links))
 
 
 async def get_target(uow: UnitOfWork, tenant_id: str, link_id: str) -> Any:
@@ -67,10 +80,15 @@ async def get_target(uow: UnitOfWork, tenant_id: str, link_id: str) -> Any:
 
 
 async def lock_target(uow: UnitOfWork, tenant_id: str, link_id: str) -> Any:
-    """Return the link with its refresh schedule, or None, and lock its row until `uow`
-    ends, as a row write does before it writes on what it read (see
-    `UnitOfWork.begin_row_write`)."""
+    """Return the link with its refresh schedule and its stored counts (see `counts_of`), or
+    None, and lock its row until `uow` ends, as a row write does before it writes on what it
+    read (see `UnitOfWork.begin_row_write`)."""
     return await uow.first(_TARGET_FOR_UPDATE, tenant_id=tenant_id, link_id=link_id)
+
+
+def counts_of(row: Any) -> dict[str, int]:
+    """Return the stored counts that `lock_target` or `stored_counts` read, by table name."""
+    return {name: int(getattr(row, f"stored_{name}") or 0) for name in _COUNTED}
 
 
 # Procrastinate's job table, for the columns that show whether a link's refresh job waits or
@@ -132,27 +150,9 @@ async def set_schedule(uow: UnitOfWork, tenant_id: str, link_id: str, **values: 
     return await uow.execute(statement) > 0
 
 
-_COUNTED = {"accounts": accounts, "transactions": transactions, "owners": owners}
-# One statement, one round trip, for the three counts.
-_STORED_COUNTS = Prepared(
-    select(
-        *(
-            select(func.count())
-            .where(
-                table.c.tenant_id == bindparam("tenant_id"), table.c.link_id == bindparam("link_id")
-            )
-            .scalar_subquery()
-            .label(name)
-            for name, table in _COUNTED.items()
-        )
-    )
-)
-
-
 async def stored_counts(uow: UnitOfWork, tenant_id: str, link_id: str) -> dict[str, int]:
     """Count the link's stored accounts, transactions and owners."""
-    row = await uow.first(_STORED_COUNTS, tenant_id=tenant_id, link_id=link_id)
-    return {name: int(getattr(row, name) or 0) for name in _COUNTED}
+    return counts_of(await uow.first(_STORED_COUNTS, tenant_id=tenant_id, link_id=link_id))
 
 
 async def transaction_totals(uow: UnitOfWork, tenant_id: str, link_id: str) -> Any:

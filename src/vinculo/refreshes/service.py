@@ -132,7 +132,7 @@ async def refresh_link(
     """
     await refresh_shared_clock(context)
     now = context.clock.now()
-    async with context.database.unit_of_work() as uow:
+    async with context.database.single_statement() as uow:
         link = await repository.get_target(uow, tenant_id, link_id)
     if link is None:
         return RefreshResult(link_id, "gone")
@@ -305,10 +305,11 @@ async def _store(
 ) -> RefreshResult:
     """Store what a refresh fetched and queue its webhooks.
 
-    `link` is the link as it is now, and `started` as it was when the refresh began.
+    `link` is the link as `repository.lock_target` read it now, with its stored counts, and
+    `started` as it was when the refresh began.
     """
     tenant_id, link_id = link.tenant_id, link.id
-    before = await repository.stored_counts(uow, tenant_id, link_id)
+    before = repository.counts_of(link)
     stored_accounts = {}
     for item in fetched:
         if item.accounts:

@@ -133,7 +133,7 @@ async def deliver(
     lost.
     """
     settings = context.settings
-    async with context.database.unit_of_work() as uow:
+    async with context.database.single_statement() as uow:
         row = await repository.delivery_to_send(uow, delivery_id, lease_id)
     if row is None:
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -44,13 +46,21 @@ def minimum_payment(terms: CreditCardTerms, balance: Decimal) -> Decimal:
 class CardCycle:
     """Closes the bills of one card and tracks the payments made against them."""
 
-    def __init__(self, ledger: Ledger, interest_description: str) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        interest_description: str,
+        statements: Iterable[Statement] = (),
+    ) -> None:
+        """Start a cycle with no bills, or with copies of `statements` when a simulation
+        resumes. The cycle adds payments to its last bill, so the caller's bills stay as
+        they are."""
         terms = ledger.account.credit_data
         if terms is None:
             raise ValueError(f"account {ledger.account.role!r} has no credit card terms")
         self.ledger = ledger
         self.terms = terms
-        self.statements: list[Statement] = []
+        self.statements: list[Statement] = [dataclasses.replace(bill) for bill in statements]
         self._interest_description = interest_description
 
     def bill_due(self, day: date) -> Statement | None:

@@ -74,9 +74,18 @@ class Ledger:
     the debt, so an inflow (a payment) lowers it and an outflow raises it.
     """
 
-    def __init__(self, account: AccountSpec, seed: bytes, utc_offset: timedelta) -> None:
+    def __init__(
+        self,
+        account: AccountSpec,
+        seed: bytes,
+        utc_offset: timedelta,
+        *,
+        balance: Decimal | None = None,
+    ) -> None:
+        """Start the ledger at the account's opening balance, or at `balance` when a
+        simulation resumes after its opening."""
         self.account = account
-        self.balance = account.opening_balance
+        self.balance = account.opening_balance if balance is None else balance
         self.postings: list[Posting] = []
         self._drafts: list[_Draft] = []
         self._id_seed = derive_seed(seed, "transactions", account.role)

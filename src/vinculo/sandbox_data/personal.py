@@ -7,6 +7,7 @@ by the date, and whether an outflow happens depends on the balances alone.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Final
@@ -31,7 +32,16 @@ _ATM_AMOUNTS_MXN: Final = (300, 500, 1000, 1500, 2000)
 class PersonalSimulation:
     """Posts one day at a time on the ledgers of a person's accounts."""
 
-    def __init__(self, profile: UserProfile, ledgers: dict[str, Ledger]) -> None:
+    def __init__(
+        self,
+        profile: UserProfile,
+        ledgers: dict[str, Ledger],
+        *,
+        statements: Iterable[Statement] = (),
+        loan_payments: int = 0,
+    ) -> None:
+        """Start at the accounts' opening, or, to resume a simulation, with the card's bills
+        and the number of loan instalments paid so far (see `CardCycle`)."""
         self._seed = profile.seed
         self._plan = personal_plan(profile)
         self._texts = TEXTS[profile.country_code]
@@ -45,9 +55,14 @@ class PersonalSimulation:
         self.loan = ledgers.get("loan")
         card = ledgers.get("credit_card")
         self.card_cycle = (
-            CardCycle(card, statement_text(self._texts.card_interest)) if card else None
+            CardCycle(card, statement_text(self._texts.card_interest), statements) if card else None
         )
-        self._loan_payments = 0
+        self._loan_payments = loan_payments
+
+    @property
+    def loan_payments(self) -> int:
+        """The number of loan instalments paid so far, which numbers the next one."""
+        return self._loan_payments
 
     def run_day(self, day: date) -> None:
         if not self.checking.is_open(day):

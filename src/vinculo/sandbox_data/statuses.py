@@ -30,7 +30,7 @@ def balance_snapshot(profile: UserProfile, account: AccountSpec, *, today: date)
     - credit card: the credit limit minus `current`, and never below zero;
     - loan: the amount that pays the loan off today, the outstanding principal.
     """
-    current = history_for(profile, account, today).final_balance
+    current = history_for(profile, account, today, since=today).final_balance
     if account.credit_data is not None:
         return AccountBalance(current, max(account.credit_data.credit_limit - current, ZERO))
     if account.loan_data is not None:
@@ -53,13 +53,12 @@ def credit_card_status(
     terms = account.credit_data
     if terms is None:
         raise ValueError(f"account {account.internal_identification!r} is not a credit card")
-    history = history_for(profile, account, today)
+    # The last bill closed before `today` has a cutting date at most 31 days before it, so a
+    # history from `today` on still contains it (see `AccountHistory.statements`).
+    history = history_for(profile, account, today, since=today)
     cutting_date = cutting_date_on_or_after(today, terms.cutting_day)
     closed = [statement for cut, statement in history.statements.items() if cut < today]
-    last_payment = next(
-        (posting.value_date for posting in reversed(history.postings) if posting.type == "INFLOW"),
-        None,
-    )
+    last_payment = history.last_inflow_date
 
     minimum = no_interest = ZERO
     next_payment_date = cutting_date + timedelta(days=terms.payment_due_days)
@@ -98,12 +97,11 @@ def loan_status(profile: UserProfile, account: AccountSpec, *, today: date) -> L
     terms = account.loan_data
     if terms is None:
         raise ValueError(f"account {account.internal_identification!r} is not a loan")
-    history = history_for(profile, account, today)
+    history = history_for(profile, account, today, since=today)
     outstanding = history.final_balance
     remaining = int((outstanding / terms.monthly_payment).to_integral_value(rounding=ROUND_CEILING))
     paid_installments = terms.number_of_installments_total - remaining
-    payments = [posting.value_date for posting in history.postings if posting.type == "INFLOW"]
-    last_payment = payments[-1] if payments else None
+    last_payment = history.last_inflow_date
 
     next_payment: date | None = None
     if remaining > 0:

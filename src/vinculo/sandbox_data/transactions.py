@@ -2,7 +2,9 @@
 
 Every query takes `today`. The history up to `today` is simulated once and cached, and
 only two things depend on `today` beyond that cut-off: a transaction's `status` and, for
-cards, its bill's status and amount.
+cards, its bill's status and amount. Each query requests from `history_for` only the
+postings from the first day that it reads, so that a recent query can resume the profile's
+simulation from its checkpoint (see `vinculo.sandbox_data.simulation`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from vinculo.sandbox_data.models import (
     TransactionSpec,
     UserProfile,
 )
-from vinculo.sandbox_data.simulation import AccountHistory, simulate
+from vinculo.sandbox_data.simulation import AccountHistory, recent_histories, simulate
 from vinculo.sandbox_data.texts import TEXTS
 
 # A transaction is PENDING while `today - value_date` is at most this many days: on its
@@ -39,13 +41,19 @@ def require_account(profile: UserProfile, account: AccountSpec) -> None:
         )
 
 
-def history_for(profile: UserProfile, account: AccountSpec, today: date) -> AccountHistory:
+def history_for(
+    profile: UserProfile, account: AccountSpec, today: date, *, since: date | None = None
+) -> AccountHistory:
     """Return the account's simulated history up to `today`.
 
-    Raises ValueError when the account does not belong to the profile.
+    With `since`, the history may leave out the postings before `since`, and the bills
+    that only those postings read (see `AccountHistory`). Raises ValueError when the
+    account does not belong to the profile.
     """
     require_account(profile, account)
-    return simulate(profile, today)[account.role]
+    if since is None:
+        return simulate(profile, today)[account.role]
+    return recent_histories(profile, today, since)[account.role]
 
 
 def visible_from(account: AccountSpec, today: date) -> date:
@@ -75,9 +83,9 @@ def transactions_for(
     Statement order is by value date, then by booking time. Thin-file accounts show only
     their last `history_days` days. An empty range returns an empty list.
     """
-    history = history_for(profile, account, today)
     first = max(date_from, visible_from(account, today))
     last = min(date_to, today)
+    history = history_for(profile, account, today, since=first)
     if first > last:
         return []
     language = TEXTS[profile.country_code].language
@@ -145,13 +153,14 @@ def account_balance(profile: UserProfile, account: AccountSpec, *, today: date) 
     Before the first transaction it is the opening balance. For cards it is the debt and
     for loans what remains to repay, both positive.
     """
-    return history_for(profile, account, today).final_balance
+    return history_for(profile, account, today, since=today).final_balance
 
 
 def pending_inflows(profile: UserProfile, account: AccountSpec, *, today: date) -> Decimal:
     """Return the sum of the account's PENDING inflows on `today`."""
-    history = history_for(profile, account, today)
-    recent = _slice(history, today - timedelta(days=PENDING_DAYS), today)
+    first = today - timedelta(days=PENDING_DAYS)
+    history = history_for(profile, account, today, since=first)
+    recent = _slice(history, first, today)
     return sum((posting.amount for posting in recent if posting.type == "INFLOW"), Decimal("0.00"))
 
 
@@ -171,13 +180,13 @@ def daily_balances(
     if account.category not in _DAILY_BALANCE_CATEGORIES:
         require_account(profile, account)
         return []
-    history = history_for(profile, account, today)
     first = max(date_from, visible_from(account, today))
     last = min(date_to, today)
+    history = history_for(profile, account, today, since=first)
     if first > last:
         return []
     index = bisect.bisect_left(history.value_dates, first)
-    balance = history.postings[index - 1].balance if index > 0 else account.opening_balance
+    balance = history.postings[index - 1].balance if index > 0 else history.balance_before
     balances: list[tuple[date, Decimal]] = []
     for day in days_between(first, last):
         while index < len(history.postings) and history.value_dates[index] <= day:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    null,
     select,
     table,
     update,
@@ -125,20 +126,47 @@ async def due_links(
     return await uow.rows(statement)
 
 
+_FINISH_REFRESH = Prepared(
+    update(links)
+    .where(links.c.tenant_id == bindparam("tenant_id"), links.c.id == bindparam("link_id"))
+    .values(
+        status=bindparam("status"),
+        last_accessed_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        login_lease_until=null(),
+        last_refreshed_at=bindparam("now"),
+        refresh_count=bindparam("refresh_count"),
+        next_refresh_at=bindparam("next_refresh_at"),
+        historical_update_pending=bindparam("historical_update_pending"),
+        refresh_request_id=bindparam("refresh_request_id"),
+    )
+)
+
+
 async def finish_refresh(
-    uow: UnitOfWork, tenant_id: str, link_id: str, *, status: str, now: datetime, **schedule: Any
+    uow: UnitOfWork,
+    tenant_id: str,
+    link_id: str,
+    *,
+    status: str,
+    now: datetime,
+    refresh_count: int,
+    next_refresh_at: datetime | None,
+    historical_update_pending: bool,
+    refresh_request_id: str | None,
 ) -> None:
     """Store a successful refresh: the link's status and access time as a login stores them
-    (`vinculo.links.repository.record_login`), its new `schedule`, and its released lease."""
-    await set_schedule(
-        uow,
-        tenant_id,
-        link_id,
+    (`vinculo.links.repository.record_login`), its new schedule, and its released lease."""
+    await uow.execute(
+        _FINISH_REFRESH,
+        tenant_id=tenant_id,
+        link_id=link_id,
         status=status,
-        last_accessed_at=now,
-        updated_at=now,
-        login_lease_until=None,
-        **schedule,
+        now=now,
+        refresh_count=refresh_count,
+        next_refresh_at=next_refresh_at,
+        historical_update_pending=historical_update_pending,
+        refresh_request_id=refresh_request_id,
     )
 
 

@@ -337,26 +337,24 @@ async def _store(
     requested_meanwhile = link.refresh_request_id != started.refresh_request_id or (
         link.historical_update_pending and not started.historical_update_pending
     )
-    schedule: dict[str, Any]
     if requested_meanwhile:
         # A client or a login asked for a historical update while this refresh fetched: it
-        # stays pending, with its request id, and runs next.
-        schedule = {"next_refresh_at": now}
+        # stays pending, with its request id (as read under the row lock), and runs next.
+        next_refresh_at: datetime | None = now
+        pending, pending_request_id = link.historical_update_pending, link.refresh_request_id
     else:
-        schedule = {
-            "next_refresh_at": now + interval if interval is not None else None,
-            "historical_update_pending": False,
-            "refresh_request_id": None,
-        }
+        next_refresh_at = now + interval if interval is not None else None
+        pending, pending_request_id = False, None
     await repository.finish_refresh(
         uow,
         tenant_id,
         link_id,
         status=status.value,
         now=now,
-        last_refreshed_at=now,
         refresh_count=link.refresh_count + 1,
-        **schedule,
+        next_refresh_at=next_refresh_at,
+        historical_update_pending=bool(pending),
+        refresh_request_id=pending_request_id,
     )
     resources = _resources(link.fetch_resources, find_institution(link.institution).resources)
     send = _event_sender(uow, link, request_id=request_id, now=now)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Row,
+    bindparam,
     delete,
     insert,
     or_,
@@ -28,6 +29,7 @@ from vinculo.db.models import (
     webhook_endpoints,
     webhook_events,
 )
+from vinculo.db.prepared import Prepared
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -61,9 +63,42 @@ async def list_endpoints(uow: UnitOfWork, tenant_id: str | None) -> Sequence[Row
     return await uow.rows(statement)
 
 
+# Every event writes these three, so they are compiled once (see `vinculo.db.prepared`).
+_ENDPOINT_IDS = Prepared(
+    select(webhook_endpoints.c.id).where(webhook_endpoints.c.tenant_id == bindparam("tenant_id"))
+)
+_EVENT_COLUMNS = (
+    "id",
+    "tenant_id",
+    "webhook_type",
+    "webhook_code",
+    "link_id",
+    "body",
+    "created_at",
+)
+_INSERT_EVENT = Prepared(
+    insert(webhook_events).values({name: bindparam(name) for name in _EVENT_COLUMNS})
+)
+_DELIVERY_COLUMNS = (
+    "id",
+    "tenant_id",
+    "event_id",
+    "endpoint_id",
+    "state",
+    "attempts",
+    "failures",
+    "next_attempt_at",
+    "lease_until",
+    "lease_id",
+    "delivered_at",
+)
+_INSERT_DELIVERY = Prepared(
+    insert(webhook_deliveries).values({name: bindparam(name) for name in _DELIVERY_COLUMNS})
+)
+
+
 async def endpoint_ids_of_tenant(uow: UnitOfWork, tenant_id: str) -> list[str]:
-    statement = select(webhook_endpoints.c.id).where(webhook_endpoints.c.tenant_id == tenant_id)
-    return [row.id for row in await uow.rows(statement)]
+    return [row.id for row in await uow.rows(_ENDPOINT_IDS, tenant_id=tenant_id)]
 
 
 async def delete_endpoint(uow: UnitOfWork, tenant_id: str | None, endpoint_id: str) -> bool:
@@ -77,12 +112,13 @@ async def delete_endpoint(uow: UnitOfWork, tenant_id: str | None, endpoint_id: s
 
 
 async def insert_event(uow: UnitOfWork, **values: Any) -> None:
-    await uow.execute(insert(webhook_events).values(**values))
+    """Insert an event; `values` names every column of `_EVENT_COLUMNS`."""
+    await uow.execute(_INSERT_EVENT, **values)
 
 
 async def insert_deliveries(uow: UnitOfWork, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await uow.execute(insert(webhook_deliveries).values(rows))
+    """Insert deliveries; each row names every column of `_DELIVERY_COLUMNS`."""
+    await uow.execute_many(_INSERT_DELIVERY, rows)
 
 
 async def event_exists(uow: UnitOfWork, tenant_id: str | None, event_id: str) -> bool:

@@ -27,6 +27,14 @@ class Clock:
     def now(self) -> datetime:
         return datetime.now(UTC) + self._offset
 
+    def real_now(self) -> datetime:
+        """Return the time without the sandbox's offset.
+
+        Leases use it: they bound how long a process may hold a link or a delivery, which
+        moving or resetting the sandbox clock must not shorten or stretch.
+        """
+        return datetime.now(UTC)
+
     def advance(self, delta: timedelta) -> None:
         """Move time forward by `delta`; moving it backwards is rejected."""
         if delta < timedelta(0):

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from tests.links.calls import FISCAL, UNKNOWN_LINK_ID, create_link, single_error
 from tests.retrieval.calls import NOW, FrozenClock
 from vinculo.app import VinculoApp
+from vinculo.clock import Clock
 from vinculo.db.models import accounts, links, owners, transactions, webhook_events
 from vinculo.links import repository as links_repository
 from vinculo.links.logins import REFRESH_HOLDER
@@ -376,7 +377,7 @@ async def test_fiscal_link_has_nothing_to_refresh(
 
 
 async def hold_lease(app: VinculoApp, link_id: str, holder: str) -> None:
-    now = app.context.clock.now()
+    now = app.context.clock.real_now()
     async with app.context.database.unit_of_work() as uow:
         tenant_id = await uow.scalar(select(links.c.tenant_id).where(links.c.id == link_id))
         taken = await links_repository.take_login_lease(
@@ -410,6 +411,19 @@ async def test_request_does_not_wait_for_another_request(
 ) -> None:
     link = await create_link(client, "user_valid")
     await hold_lease(app, link["id"], "request")
+
+    response = await client.post("/api/accounts/", json={"link": link["id"]})
+
+    assert single_error(response, 400)["code"] == "too_many_sessions"
+
+
+async def test_clock_move_keeps_login_lease(
+    client: httpx.AsyncClient, app: VinculoApp, clock: Clock
+) -> None:
+    link = await create_link(client, "user_valid")
+    await hold_lease(app, link["id"], "request")
+    # Far past the 5 minutes of the lease on the sandbox clock, but not in real time.
+    clock.advance(timedelta(days=8))
 
     response = await client.post("/api/accounts/", json={"link": link["id"]})
 

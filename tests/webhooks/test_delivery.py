@@ -24,7 +24,7 @@ from tests.webhooks.receiver import Receiver
 from vinculo.app import VinculoApp
 from vinculo.clock import Clock
 from vinculo.db.models import webhook_deliveries
-from vinculo.webhooks import delivery, service
+from vinculo.webhooks import delivery, repository, service
 from vinculo.webhooks.delivery import WebhookDeliveryTask
 
 AUTHORIZATION = "Bearer canary-Webhook-Token-7f3a"
@@ -139,6 +139,32 @@ async def test_fails_three_times_then_delivers(
     assert [row["status_code"] for row in log] == [200, 404, 503, 500]
     assert all(row["latency_ms"] >= 0 for row in log)
     assert (await delivery_state(app, event_id)).state == "delivered"
+
+
+async def test_clock_move_keeps_delivery_lease(
+    app: VinculoApp,
+    client: httpx.AsyncClient,
+    receiver: Receiver,
+    link: dict[str, Any],
+    clock: Clock,
+) -> None:
+    await create_endpoint(client, receiver.url)
+    await fire(client, link["id"])
+    lease_until = clock.real_now() + timedelta(seconds=app.context.settings.webhook_lease_seconds)
+    async with app.context.database.unit_of_work() as uow:
+        # Another sender claimed the delivery and is still sending it.
+        claimed = await repository.claim_due(
+            uow,
+            now=clock.now(),
+            real_now=clock.real_now(),
+            lease_until=lease_until,
+            lease_id="sender-in-flight",
+        )
+    assert len(claimed) == 1
+    clock.advance(timedelta(days=8))
+
+    assert await delivery_round(app) == 0
+    assert receiver.requests == []
 
 
 async def test_gives_up_after_max_attempts(

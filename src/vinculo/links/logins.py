@@ -195,7 +195,7 @@ class LoginLease:
         settings = self._context.settings
         deadline = time.monotonic() + settings.refresh_wait_seconds
         while True:
-            now = self._context.clock.now()
+            now = self._context.clock.real_now()
             until = now + timedelta(seconds=settings.login_lease_seconds)
             # Taking the lease is one conditional UPDATE of the link's row, and only leases
             # read and write its lease columns.

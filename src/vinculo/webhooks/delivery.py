@@ -229,10 +229,11 @@ async def run_due_deliveries(context: AppContext, client: httpx.AsyncClient) -> 
     were claimed."""
     now = context.clock.now()
     lease_id = uuid.uuid4().hex
-    lease_until = now + timedelta(seconds=context.settings.webhook_lease_seconds)
+    real_now = context.clock.real_now()
+    lease_until = real_now + timedelta(seconds=context.settings.webhook_lease_seconds)
     async with context.database.unit_of_work() as uow:
         claimed = await repository.claim_due(
-            uow, now=now, lease_until=lease_until, lease_id=lease_id
+            uow, now=now, real_now=real_now, lease_until=lease_until, lease_id=lease_id
         )
     results = await asyncio.gather(
         *(deliver(context, client, delivery_id, lease_id) for delivery_id in claimed),

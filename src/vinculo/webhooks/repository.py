@@ -129,9 +129,12 @@ async def event_exists(uow: UnitOfWork, tenant_id: str | None, event_id: str) ->
 
 
 async def claim_due(
-    uow: UnitOfWork, *, now: datetime, lease_until: datetime, lease_id: str
+    uow: UnitOfWork, *, now: datetime, real_now: datetime, lease_until: datetime, lease_id: str
 ) -> list[str]:
     """Lease up to `CLAIM_BATCH` due deliveries to `lease_id`; return their ids.
+
+    A delivery is due at `now`, the sandbox's time, and its lease runs on `real_now`, which
+    moving the sandbox clock does not change: a send in flight keeps its lease.
 
     The read locks the rows it returns until the update, and skips the rows that another
     claim has locked, so two processes never claim the same delivery. SQLite, which has no
@@ -145,7 +148,7 @@ async def claim_due(
             webhook_deliveries.c.next_attempt_at <= now,
             or_(
                 webhook_deliveries.c.lease_until.is_(None),
-                webhook_deliveries.c.lease_until <= now,
+                webhook_deliveries.c.lease_until <= real_now,
             ),
         )
         .order_by(webhook_deliveries.c.next_attempt_at)

@@ -24,7 +24,7 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; defaults to a SQLite file `vinculo.db` in `data_dir`.",
     )
     database_pool_size: int = Field(
-        default=20,
+        default=10,
         ge=1,
         le=500,
         description="PostgreSQL connections that one process keeps open for reuse; up to 10 "

@@ -41,10 +41,11 @@ UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
 # NOTE: chosen, not measured: a connect timeout far below asyncpg's default of 60 s.
 CONNECT_TIMEOUT_SECONDS = 10
 # Connections kept for reuse unless the settings say otherwise (`database_pool_size`), and
-# connections opened beyond them while all are busy, each closed when given back. A worker
-# running 50 jobs at once with a pool of 10 kept opening and closing connections: the
-# connection set-up took 4% of its CPU (py-spy, `bench.refreshes`), which a pool of 20 avoids.
-POOL_SIZE = 20
+# connections opened beyond them while all are busy, each closed when given back.
+# NOTE: a worker running 50 jobs at once opens and closes connections throughout a round with
+# this pool: the set-up took about 4% of its CPU (py-spy, `bench.refreshes`). A larger default
+# runs into PostgreSQL's default `max_connections` of 100 with one server and two workers.
+POOL_SIZE = 10
 POOL_MAX_OVERFLOW = 10
 APPLICATION_NAME = "vinculo"
 # Any fixed 64-bit number works; this one is "vinculo" in ASCII.

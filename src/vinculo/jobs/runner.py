@@ -47,7 +47,9 @@ async def run_jobs(context: AppContext) -> None:
     settings = context.settings
     loop = asyncio.get_running_loop()
     loops = [
-        loop.create_task(_work_forever(context, share), name=f"procrastinate-worker-{number}")
+        loop.create_task(
+            _work_forever(context, share, listen=number == 0), name=f"procrastinate-worker-{number}"
+        )
         for number, share in enumerate(_concurrency_shares(settings.worker_concurrency))
     ]
     loops.append(loop.create_task(_schedule_forever(context), name="scheduler"))
@@ -79,8 +81,12 @@ def _concurrency_shares(concurrency: int) -> list[int]:
     ]
 
 
-async def _work_forever(context: AppContext, concurrency: int) -> None:
+async def _work_forever(context: AppContext, concurrency: int, *, listen: bool) -> None:
     """Run Procrastinate's worker, and start it again whenever it stops on an error.
+
+    Only a `listen` worker holds a connection for PostgreSQL's NOTIFY, which wakes it when a
+    job is queued. The others wake every `scheduler_poll_seconds` (5 s at most), and once
+    awake fetch until the queue is empty, so they join in when many jobs wait.
 
     The worker stops when a database call fails, such as when PostgreSQL restarts or ends its
     connections. Its jobs are then left to stall recovery, and the new worker takes new ones.
@@ -93,6 +99,7 @@ async def _work_forever(context: AppContext, concurrency: int) -> None:
                 name="vinculo",
                 concurrency=concurrency,
                 install_signal_handlers=False,
+                listen_notify=listen,
                 delete_jobs="successful",
                 update_heartbeat_interval=max(stalled_seconds / 4, 0.25),
                 stalled_worker_timeout=stalled_seconds,

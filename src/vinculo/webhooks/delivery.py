@@ -125,18 +125,13 @@ def _short(text: str) -> str:
 
 
 async def deliver(
-    context: AppContext, client: httpx.AsyncClient, delivery_id: str, lease_id: str
-) -> AttemptOutcome | None:
+    context: AppContext, client: httpx.AsyncClient, row: Any, lease_id: str
+) -> AttemptOutcome:
     """Make one attempt of a delivery leased to `lease_id` and record it in the delivery log.
 
-    Returns None, without sending, when the delivery or its endpoint is gone or the lease was
-    lost.
+    `row` is the delivery as `repository.deliveries_to_send` read it.
     """
     settings = context.settings
-    async with context.database.single_statement() as uow:
-        row = await repository.delivery_to_send(uow, delivery_id, lease_id)
-    if row is None:
-        return None
     attempt = row.attempts + 1
     ids = {
         "event_id": row.event_id,
@@ -235,16 +230,20 @@ async def run_due_deliveries(context: AppContext, client: httpx.AsyncClient) -> 
         claimed = await repository.claim_due(
             uow, now=now, real_now=real_now, lease_until=lease_until, lease_id=lease_id
         )
+        # Read with the claim: one statement for the batch rather than a connection and a
+        # statement per delivery. A delivery whose event or endpoint is gone is left out,
+        # and its lease expires.
+        rows = await repository.deliveries_to_send(uow, claimed, lease_id)
     results = await asyncio.gather(
-        *(deliver(context, client, delivery_id, lease_id) for delivery_id in claimed),
+        *(deliver(context, client, row, lease_id) for row in rows),
         return_exceptions=True,
     )
-    for delivery_id, result in zip(claimed, results, strict=True):
+    for row, result in zip(rows, results, strict=True):
         if isinstance(result, BaseException):
             # The lease expires, and another round retries the delivery.
             logger.error(
                 "webhook.delivery_crashed",
-                delivery_id=delivery_id,
+                delivery_id=row.id,
                 error=f"{type(result).__name__}: {result}",
             )
     return len(claimed)

@@ -165,9 +165,13 @@ async def claim_due(
     return ids
 
 
-async def delivery_to_send(uow: UnitOfWork, delivery_id: str, lease_id: str) -> Any:
-    """Return what one attempt needs (event body, endpoint URL and sealed secrets), or None
-    when the delivery is gone or another process holds its lease now."""
+async def deliveries_to_send(
+    uow: UnitOfWork, delivery_ids: Sequence[str], lease_id: str
+) -> Sequence[Any]:
+    """Return what each attempt needs (event body, endpoint URL and sealed secrets), for the
+    deliveries among `delivery_ids` that exist and are leased to `lease_id`."""
+    if not delivery_ids:
+        return []
     statement = (
         select(
             webhook_deliveries.c.id,
@@ -185,9 +189,9 @@ async def delivery_to_send(uow: UnitOfWork, delivery_id: str, lease_id: str) -> 
         )
         .join(webhook_events, webhook_events.c.id == webhook_deliveries.c.event_id)
         .join(webhook_endpoints, webhook_endpoints.c.id == webhook_deliveries.c.endpoint_id)
-        .where(webhook_deliveries.c.id == delivery_id, webhook_deliveries.c.lease_id == lease_id)
+        .where(webhook_deliveries.c.id.in_(delivery_ids), webhook_deliveries.c.lease_id == lease_id)
     )
-    return await uow.first(statement)
+    return await uow.rows(statement)
 
 
 async def insert_attempt(uow: UnitOfWork, **values: Any) -> None:

@@ -100,6 +100,19 @@ async def test_clock_advance_invalid(client: httpx.AsyncClient, advance: Any) ->
     assert (await client.get("/sandbox/clock/")).json()["offset_seconds"] == 0
 
 
+@pytest.mark.parametrize(
+    ("advance", "explained"),
+    [("P1M", "years or months"), ("P2Y", "years or months"), ("-60", "only moves forward")],
+)
+async def test_clock_advance_invalid_says_why(
+    client: httpx.AsyncClient, advance: str, explained: str
+) -> None:
+    response = await client.post("/sandbox/clock/", json={"advance": advance})
+
+    item = check_error(response, status=400, code="invalid", field="advance")
+    assert explained in item["message"], item
+
+
 def _expected_code(advance: Any) -> str:
     # Values of the wrong JSON type are rejected while decoding the body, as on /api/.
     if advance is None:

@@ -55,6 +55,9 @@ _ISO_DURATION = re.compile(
     r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?",
 )
 _SECONDS = re.compile(r"\d+(?:\.\d+)?")
+_NEGATIVE_SECONDS = re.compile(r"-\d+(?:\.\d+)?")
+# An ISO 8601 duration that counts years or months, which `_ISO_DURATION` leaves out.
+_CALENDAR_DURATION = re.compile(r"P(?=\d+[YM])(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T.*)?")
 _ADVANCE_HELP = (
     "Enter a number of seconds, such as 3600, or an ISO 8601 duration in weeks, days, hours, "
     "minutes and seconds, such as P1D or PT6H."
@@ -83,8 +86,14 @@ def parse_advance(raw: float | str) -> timedelta:
     """Read `advance` as seconds (a number or digits) or an ISO 8601 duration."""
     if isinstance(raw, str):
         text = raw.strip()
-        if _SECONDS.fullmatch(text):
+        if _SECONDS.fullmatch(text) or _NEGATIVE_SECONDS.fullmatch(text):
             seconds = float(text)
+        elif _CALENDAR_DURATION.fullmatch(text.upper()):
+            raise InvalidValue(
+                f"{raw!r} counts years or months, which have no fixed length. Give the same "
+                "time in days or weeks instead, such as P30D.",
+                field="advance",
+            )
         else:
             match = _ISO_DURATION.fullmatch(text.upper())
             if match is None or text.upper() in ("P", "PT") or text.upper().endswith("T"):

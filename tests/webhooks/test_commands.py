@@ -49,6 +49,10 @@ def test_unknown_tenant_and_event(tmp_path: Path) -> None:
     redelivered = run_cli(tmp_path, "webhooks", "redeliver", "0" * 32)
     assert redelivered.returncode == 1
     assert "Not found" in redelivered.stderr
+    # A truncated id, as a narrow terminal shows it in the deliveries table.
+    truncated = run_cli(tmp_path, "webhooks", "redeliver", "b63b763dd3f3")
+    assert truncated.returncode == 1
+    assert "32 hexadecimal characters" in truncated.stderr
 
     assert run_cli(tmp_path, "webhooks", "deliveries", "--json").stdout == ""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
@@ -28,6 +29,8 @@ from vinculo.webhooks import service
 from vinculo.wire.errors import BelvoError
 
 T = TypeVar("T")
+# A webhook id (`webhook-id`, the event id) as the outbox creates it: uuid4 hex.
+_WEBHOOK_ID = re.compile(r"[0-9a-f]{32}")
 
 webhooks_cli = typer.Typer(
     help="Manage webhook endpoints, read the delivery log and redeliver events."
@@ -223,6 +226,14 @@ def webhooks_redeliver(
 
     A running server sends it within VINCULO_WEBHOOK_POLL_SECONDS.
     """
+    if not _WEBHOOK_ID.fullmatch(event_id):
+        err_console.print(
+            f"[bold red]Failed:[/bold red] {event_id!r} is not a webhook id, which has 32 "
+            "hexadecimal characters; `vinculo webhooks deliveries --json` prints them whole.",
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=1)
     settings = _prepare()
     count = _run(settings, lambda uow: service.redeliver(uow, None, event_id, now=Clock().now()))
-    console.print(f"Scheduled {count} deliveries of {event_id}.")
+    noun = "delivery" if count == 1 else "deliveries"
+    console.print(f"Scheduled {count} {noun} of {event_id}.")

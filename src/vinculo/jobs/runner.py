@@ -29,11 +29,6 @@ logger = structlog.get_logger(__name__)
 SCHEDULER_BATCH = 1000
 # How long to wait before starting Procrastinate's worker again after it failed.
 WORKER_RESTART_SECONDS = 1.0
-# Procrastinate's worker fetches one job per query and waits for it before the next one, so a
-# process runs several workers, each with a share of `worker_concurrency`, to keep its job
-# slots filled. One per this many slots, up to `MAX_FETCH_LOOPS`.
-SLOTS_PER_FETCH_LOOP = 10
-MAX_FETCH_LOOPS = 4
 
 
 def jobs_run_in_server(context: AppContext) -> bool:
@@ -47,12 +42,9 @@ async def run_jobs(context: AppContext) -> None:
     settings = context.settings
     loop = asyncio.get_running_loop()
     loops = [
-        loop.create_task(
-            _work_forever(context, share, listen=number == 0), name=f"procrastinate-worker-{number}"
-        )
-        for number, share in enumerate(_concurrency_shares(settings.worker_concurrency))
+        loop.create_task(_work_forever(context), name="procrastinate-worker"),
+        loop.create_task(_schedule_forever(context), name="scheduler"),
     ]
-    loops.append(loop.create_task(_schedule_forever(context), name="scheduler"))
     if context.jobs.kind == "postgresql":
         loops.append(loop.create_task(_recover_forever(context), name="stalled-jobs"))
     logger.info(
@@ -73,20 +65,8 @@ async def run_jobs(context: AppContext) -> None:
         logger.info("jobs.stopped")
 
 
-def _concurrency_shares(concurrency: int) -> list[int]:
-    """Split `concurrency` job slots among the process's Procrastinate workers."""
-    count = max(1, min(MAX_FETCH_LOOPS, concurrency // SLOTS_PER_FETCH_LOOP))
-    return [
-        concurrency // count + (1 if index < concurrency % count else 0) for index in range(count)
-    ]
-
-
-async def _work_forever(context: AppContext, concurrency: int, *, listen: bool) -> None:
+async def _work_forever(context: AppContext) -> None:
     """Run Procrastinate's worker, and start it again whenever it stops on an error.
-
-    Only a `listen` worker holds a connection for PostgreSQL's NOTIFY, which wakes it when a
-    job is queued. The others wake every `scheduler_poll_seconds` (5 s at most), and once
-    awake fetch until the queue is empty, so they join in when many jobs wait.
 
     The worker stops when a database call fails, such as when PostgreSQL restarts or ends its
     connections. Its jobs are then left to stall recovery, and the new worker takes new ones.
@@ -97,9 +77,8 @@ async def _work_forever(context: AppContext, concurrency: int, *, listen: bool) 
         try:
             await context.jobs.app.run_worker_async(
                 name="vinculo",
-                concurrency=concurrency,
+                concurrency=settings.worker_concurrency,
                 install_signal_handlers=False,
-                listen_notify=listen,
                 delete_jobs="successful",
                 update_heartbeat_interval=max(stalled_seconds / 4, 0.25),
                 stalled_worker_timeout=stalled_seconds,

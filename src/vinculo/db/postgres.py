@@ -40,7 +40,7 @@ logger = structlog.get_logger(__name__)
 UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
 # NOTE: chosen, not measured: a connect timeout far below asyncpg's default of 60 s.
 CONNECT_TIMEOUT_SECONDS = 10
-# Connections kept for reuse unless the settings say otherwise (`database_pool_size`), and
+# Connections kept for reuse unless `database_pool_size` sets another number, and
 # connections opened beyond them while all are busy, each closed when given back.
 # NOTE: a worker running 50 jobs at once opens and closes connections throughout a round with
 # this pool: the set-up took about 4% of its CPU (py-spy, `bench.refreshes`). A larger default

@@ -48,8 +48,14 @@ async def check_institution_up(context: AppContext, tenant_id: str, institution:
         return
     async with context.database.unit_of_work() as uow:
         status = await repository.get_status(uow, tenant_id, institution)
-    if status == "down":
+    if is_down(context, status):
         raise InstitutionDown()
+
+
+def is_down(context: AppContext, status: str | None) -> bool:
+    """Return whether a stored institution status, which only the sandbox control API sets,
+    makes the institution unreachable."""
+    return context.settings.is_sandbox and status == "down"
 
 
 def with_status(institution: Institution, statuses: Mapping[str, str]) -> Institution:

@@ -29,6 +29,7 @@ from vinculo.accounts.service import save_accounts
 from vinculo.connectors.base import Challenge, Fetched, FetchOutcome, FetchRequest, Resource
 from vinculo.context import AppContext
 from vinculo.db.engine import UnitOfWork
+from vinculo.institutions.service import is_down
 from vinculo.links import repository as links_repository
 from vinculo.links.credentials import open_credentials
 from vinculo.links.forms import find_institution
@@ -201,8 +202,8 @@ async def _refresh_with_lease(
     today = now.date()
     date_from = _date_from(link.last_refreshed_at, today, historical=historical)
     requests = _requests(resources, date_from, today, number)
-    # The sandbox control API's status, read with the link (see `check_institution_up`).
-    down = context.settings.is_sandbox and link.institution_status == "down"
+    # The institution's status was read with the link, in place of `check_institution_up`.
+    down = is_down(context, link.institution_status)
     outcomes: list[FetchOutcome] = []
     if not down:
         outcomes = list(

@@ -35,6 +35,8 @@ class CompiledStatement:
     result_processors: tuple[Processor, ...]
     # (column index, processor) for the columns that need a conversion, worked out once.
     result_conversions: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
+    # A `SELECT ... FOR UPDATE`, which locks rows only inside a transaction.
+    locks_rows: bool = False
 
     def parameters(self, values: dict[str, Any]) -> list[Any]:
         converted = []
@@ -103,6 +105,13 @@ def _compile(statement: Executable, dialect: Dialect) -> CompiledStatement:
         for index, processor in enumerate(result_processors)
         if processor is not None
     )
+    locks_rows = isinstance(statement, Select) and statement._for_update_arg is not None
     return CompiledStatement(
-        compiled.string, names, bind_processors, row_type, result_processors, conversions
+        compiled.string,
+        names,
+        bind_processors,
+        row_type,
+        result_processors,
+        conversions,
+        locks_rows,
     )

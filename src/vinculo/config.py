@@ -24,11 +24,11 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; defaults to a SQLite file `vinculo.db` in `data_dir`.",
     )
     database_pool_size: int = Field(
-        default=10,
+        default=20,
         ge=1,
         le=500,
-        description="PostgreSQL connections that one process keeps open for reuse; up to 10 "
-        "more open while all of them are busy. Ignored on SQLite.",
+        description="PostgreSQL connections that one process opens at most, each kept open "
+        "for reuse once opened. Ignored on SQLite.",
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)

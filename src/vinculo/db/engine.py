@@ -61,7 +61,7 @@ class Database:
     """One process's access to the database of record, SQLite or PostgreSQL."""
 
     def __init__(self, url: str, *, pool_size: int | None = None) -> None:
-        """`pool_size` is the number of PostgreSQL connections kept for reuse (see
+        """`pool_size` is the number of PostgreSQL connections opened at most (see
         `PostgresDatabase`); SQLite ignores it."""
         self.url = url
         self.kind = database_kind(url)

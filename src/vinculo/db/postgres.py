@@ -44,13 +44,13 @@ logger = structlog.get_logger(__name__)
 UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57", "58"})
 # NOTE: chosen, not measured: a connect timeout far below asyncpg's default of 60 s.
 CONNECT_TIMEOUT_SECONDS = 10
-# Connections kept for reuse unless `database_pool_size` sets another number, and
-# connections opened beyond them while all are busy, each closed when given back.
-# NOTE: a worker running 50 jobs at once opens and closes connections throughout a round with
-# this pool: the set-up took about 4% of its CPU (py-spy, `bench.refreshes`). A larger default
-# runs into PostgreSQL's default `max_connections` of 100 with one server and two workers.
-POOL_SIZE = 10
-POOL_MAX_OVERFLOW = 10
+# Connections that one process opens at most unless `database_pool_size` sets another number,
+# each kept for reuse once opened, and none opened beyond them. A worker running 50 refreshes
+# at once made 97 refreshes/s with 10 kept and 10 more opened and closed while all were busy,
+# and 117/s with 20 kept (`bench.refreshes`, 600 links). Three processes of 31 connections
+# each, the job queue's included, stay within PostgreSQL's default `max_connections` of 100.
+POOL_SIZE = 20
+POOL_MAX_OVERFLOW = 0
 APPLICATION_NAME = "vinculo"
 # Any fixed 64-bit number works; this one is "vinculo" in ASCII.
 WRITE_LOCK_KEY = 0x76696E63756C6F

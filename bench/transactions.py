@@ -144,7 +144,14 @@ def create_key(data_dir: Path) -> tuple[str, str]:
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**cli_environment(data_dir), "VINCULO_PORT": str(port), "VINCULO_HOST": "127.0.0.1"}
+    env = {
+        **cli_environment(data_dir),
+        "VINCULO_PORT": str(port),
+        "VINCULO_HOST": "127.0.0.1",
+        # The seeded links are recurrent and due, so with jobs on, the measured server would
+        # refresh them (a year of sandbox data each) between the requests it serves.
+        "VINCULO_JOBS_IN_SERVER": "false",
+    }
     # The default log level (INFO, one line per retrieval), to a file.
     log = (data_dir / "server.log").open("ab")
     return subprocess.Popen(

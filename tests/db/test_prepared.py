@@ -40,3 +40,27 @@ async def test_prepared_matches_sqlalchemy(empty_database_url: str) -> None:
     assert stored[0][1] == stored[1][1], "both paths must write the same text"
     assert prepared_row.created_at == whole_second
     assert core_row.created_at == whole_second
+
+
+TENANT_PLAIN = Prepared(
+    select(tenants.c.name, tenants.c.created_at).where(tenants.c.id == bindparam("id")),
+    plain_rows=True,
+)
+
+
+async def test_plain_rows_match_named_rows(empty_database_url: str) -> None:
+    url = empty_database_url
+    upgrade(url)
+    database = Database(url)
+    created_at = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    try:
+        async with database.unit_of_work() as uow:
+            await uow.execute(INSERT_TENANT, id="a", name="plain", created_at=created_at)
+        async with database.unit_of_work() as uow:
+            plain = await uow.first(TENANT_PLAIN, id="a")
+            named = await uow.first(TENANT_BY_ID, id="a")
+    finally:
+        await database.aclose()
+
+    assert tuple(plain) == ("plain", created_at), "plain rows get the same type conversions"
+    assert (named.name, named.created_at) == tuple(plain)

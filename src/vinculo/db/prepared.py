@@ -37,6 +37,8 @@ class CompiledStatement:
     result_conversions: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
     # A `SELECT ... FOR UPDATE`, which locks rows only inside a transaction.
     locks_rows: bool = False
+    # Rows as the driver's tuples, read by position only (see `Prepared`).
+    plain_rows: bool = False
 
     def parameters(self, values: dict[str, Any]) -> list[Any]:
         converted = []
@@ -53,32 +55,42 @@ class CompiledStatement:
         row_type = self.row_type
         conversions = self.result_conversions
         if not conversions:
+            if self.plain_rows:
+                return list(raw_rows)
             return [row_type(*raw) for raw in raw_rows]
         rows = []
         for raw in raw_rows:
             values = list(raw)
             for index, processor in conversions:
                 values[index] = processor(values[index])
-            rows.append(row_type(*values))
+            rows.append(tuple(values) if self.plain_rows else row_type(*values))
         return rows
 
 
 class Prepared:
-    """A module-level statement with named `bindparam`s, compiled on first use."""
+    """A module-level statement with named `bindparam`s, compiled on first use.
 
-    def __init__(self, statement: Executable) -> None:
+    Its rows are named tuples, unless `plain_rows` is set: then they are the driver's own rows,
+    read by position only. That saves building a named tuple per row, about 0.2 µs each, which
+    is a tenth of a 1,000-row list page on SQLite.
+    """
+
+    def __init__(self, statement: Executable, *, plain_rows: bool = False) -> None:
         self.statement = statement
+        self.plain_rows = plain_rows
         self._compiled: dict[str, CompiledStatement] = {}
 
     def compiled(self, dialect: Dialect) -> CompiledStatement:
         try:
             return self._compiled[dialect.name]
         except KeyError:
-            compiled = self._compiled[dialect.name] = _compile(self.statement, dialect)
+            compiled = self._compiled[dialect.name] = _compile(
+                self.statement, dialect, plain_rows=self.plain_rows
+            )
             return compiled
 
 
-def _compile(statement: Executable, dialect: Dialect) -> CompiledStatement:
+def _compile(statement: Executable, dialect: Dialect, *, plain_rows: bool) -> CompiledStatement:
     compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
     assert isinstance(compiled, SQLCompiler)
     names = tuple(compiled.positiontup or ())
@@ -114,4 +126,5 @@ def _compile(statement: Executable, dialect: Dialect) -> CompiledStatement:
         result_processors,
         conversions,
         locks_rows,
+        plain_rows,
     )

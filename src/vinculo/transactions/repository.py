@@ -79,13 +79,15 @@ LIST_ORDER = (
 )
 
 
-# The list of one link with no other filter, the most common request, prepared once.
+# The list of one link with no other filter, the most common request, prepared once. Its
+# rows are (`account_id`, `body`) pairs, read by `with_accounts`.
 _LINK_PAGE = Prepared(
     select(transactions.c.account_id, transactions.c.body)
     .where(transactions.c.link_id == bindparam("link_id"), transactions.c.link_id.in_(_OWNED_LINK))
     .order_by(*LIST_ORDER)
     .limit(bindparam("limit"))
-    .offset(bindparam("offset"))
+    .offset(bindparam("offset")),
+    plain_rows=True,
 )
 _LINK_COUNT = Prepared(
     select(func.count().label("count"))

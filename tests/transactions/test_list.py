@@ -65,3 +65,29 @@ async def test_list_skips_other_tenants_links(
     assert {item["account"]["link"] for item in both.json()["results"]} == {own_id}
     assert foreign_only.status_code == 200
     assert foreign_only.json()["count"] == 0
+
+
+def _order_key(item: dict[str, object]) -> tuple[str, str, str]:
+    # Newest value date first, then the latest accounting date (none last), then the id.
+    return (str(item["value_date"]), str(item["accounting_date"] or ""), str(item["id"]))
+
+
+async def test_several_links_pages_keep_order(client: httpx.AsyncClient) -> None:
+    first_id, first_total = await stored_link(client, "order_user_a")
+    second_id, second_total = await stored_link(client, "order_user_b")
+    query = {"link__in": f"{first_id},{second_id}"}
+
+    whole = await client.get("/api/transactions/", params={**query, "page_size": 1000})
+    paged: list[dict[str, object]] = []
+    page_size = 9
+    for number in range(1, -(-(first_total + second_total) // page_size) + 1):
+        response = await client.get(
+            "/api/transactions/", params={**query, "page_size": page_size, "page": number}
+        )
+        assert response.status_code == 200, response.text
+        paged.extend(response.json()["results"])
+
+    results = whole.json()["results"]
+    assert len(results) == first_total + second_total
+    assert [item["id"] for item in paged] == [item["id"] for item in results]
+    assert results == sorted(results, key=_order_key, reverse=True)

@@ -78,9 +78,7 @@ async def test_reads_before_write_skip_transaction(app: VinculoApp) -> None:
         assert first == second, "reads after begin_write must run in its transaction"
 
 
-async def test_for_update_read_holds_lock(
-    app: VinculoApp, client: httpx.AsyncClient
-) -> None:
+async def test_for_update_read_holds_lock(app: VinculoApp, client: httpx.AsyncClient) -> None:
     link_id = (await create_link(client, "for_update"))["id"]
 
     async with app.context.database.unit_of_work() as uow:
@@ -152,3 +150,40 @@ async def test_lost_connection_on_prepared_statement(
     # The pool's other connections died too; the next unit of work takes a live one.
     async with database.unit_of_work() as uow:
         assert await uow.first(_LINK_NAME, link_id=link_id) is not None
+
+
+async def test_cancelled_lock_wait_leaves_no_transaction(
+    app: VinculoApp, admin: asyncpg.Connection
+) -> None:
+    database: Database = app.context.database
+    entered, leave = asyncio.Event(), asyncio.Event()
+
+    async def hold_write_lock() -> None:
+        async with database.unit_of_work() as uow:
+            await uow.begin_write()
+            entered.set()
+            await leave.wait()
+
+    async def wait_for_write_lock() -> None:
+        async with database.unit_of_work() as uow:
+            await uow.begin_write()
+
+    holder = asyncio.create_task(hold_write_lock())
+    await entered.wait()
+    waiter = asyncio.create_task(wait_for_write_lock())
+    await asyncio.sleep(0.1)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    leave.set()
+    await holder
+    await asyncio.sleep(0.1)
+
+    idle_in_transaction = await admin.fetchval(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = $1 AND state LIKE 'idle in transaction%'",
+        database_name(app),
+    )
+    assert idle_in_transaction == 0, "the cancelled BEGIN must not leave a transaction open"
+    async with asyncio.timeout(5):
+        await wait_for_write_lock()

@@ -167,6 +167,10 @@ class PostgresUnitOfWork:
         self._autocommit = autocommit
         self._writing = autocommit
         self._in_transaction = False
+        # Set once BEGIN is sent on the connection, before the server confirms it: a unit of
+        # work cancelled while its BEGIN waits (for the write lock, say) may still get a
+        # transaction that asyncpg does not know about yet.
+        self._begin_sent = False
         self._after_commit: list[Callable[[], None]] = []
 
     async def rows(self, statement: Select[Any] | Prepared, **params: Any) -> Sequence[Any]:
@@ -232,7 +236,12 @@ class PostgresUnitOfWork:
         if self._writing or (self._in_transaction and not lock):
             return
         sql = lock if self._in_transaction else f"BEGIN; {lock}"
-        await self._call(lambda driver: driver.execute(sql))
+
+        async def begin(driver: asyncpg.Connection) -> None:
+            self._begin_sent = True
+            await driver.execute(sql)
+
+        await self._call(begin)
         self._in_transaction = True
         self._writing = bool(lock)
 
@@ -276,7 +285,12 @@ class PostgresUnitOfWork:
             return True
         if isinstance(exc, sqlalchemy.exc.DBAPIError):
             return bool(exc.connection_invalidated)
-        return isinstance(exc, OSError | asyncpg.ConnectionDoesNotExistError)
+        # asyncpg raises InternalClientError when its protocol state is broken, as after a
+        # terminated backend, so the connection is no longer usable either way.
+        return isinstance(
+            exc,
+            OSError | asyncpg.ConnectionDoesNotExistError | asyncpg.exceptions.InternalClientError,
+        )
 
     async def _connect(self) -> asyncpg.Connection:
         """Take a pooled connection that is still open.
@@ -324,6 +338,8 @@ class PostgresUnitOfWork:
                 if isinstance(exc, _DRIVER_ERRORS):
                     _raise_if_unavailable(exc, lost=lost)
                 raise
+            # The server answered, so the transaction has ended either way.
+            self._begin_sent = False
             if status != "COMMIT":
                 # PostgreSQL replies ROLLBACK to a COMMIT when a statement of the transaction
                 # failed and the block caught the error and went on.
@@ -346,11 +362,15 @@ class PostgresUnitOfWork:
         """End any transaction still open and give the connection back to the pool, or
         discard it when it cannot be trusted."""
         connection, driver = self._connection, self._driver
+        begin_sent = self._begin_sent
         self._connection = self._driver = None
         self._writing, self._in_transaction = self._autocommit, False
+        self._begin_sent = False
         if connection is None or driver is None:
             return
-        if not driver.is_closed() and driver.is_in_transaction():
+        # asyncpg knows the transaction state from the server's last reply, which a cancelled
+        # BEGIN has not sent yet; ROLLBACK first waits for the cancellation to finish.
+        if not driver.is_closed() and (begin_sent or driver.is_in_transaction()):
             try:
                 await driver.execute("ROLLBACK")
             except (*_DRIVER_ERRORS, asyncio.CancelledError) as exc:

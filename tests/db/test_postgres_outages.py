@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import pytest
+import structlog.testing
 from sqlalchemy import select
 from sqlalchemy.engine.url import make_url
 
@@ -147,3 +148,21 @@ async def test_connection_lost_mid_transaction(
 
     assert committed == []
     assert len(rows) == 1
+
+
+async def test_outage_logs_a_warning(
+    app: VinculoApp, client: httpx.AsyncClient, admin: asyncpg.Connection
+) -> None:
+    link = await create_link(client, "outage_log_level")
+    name = database_name(app)
+    await set_allow_connections(admin, name, allow=False)
+    try:
+        await terminate_app_connections(admin, name)
+        with structlog.testing.capture_logs() as logs:
+            response = await client.get(f"/api/links/{link['id']}/")
+    finally:
+        await set_allow_connections(admin, name, allow=True)
+
+    levels = {entry["log_level"] for entry in logs if entry["event"] == "database.unavailable"}
+    assert response.status_code == 503
+    assert levels == {"warning"}, "an outage is expected operation, not an error to page on"

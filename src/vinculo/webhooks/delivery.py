@@ -23,6 +23,7 @@ import structlog
 from vinculo import __version__
 from vinculo.config import Settings
 from vinculo.context import AppContext
+from vinculo.db.engine import DatabaseUnavailable
 from vinculo.security.vault import DecryptionFailed
 from vinculo.webhooks import repository
 from vinculo.webhooks.service import open_authorization, open_secret
@@ -241,7 +242,8 @@ async def run_due_deliveries(context: AppContext, client: httpx.AsyncClient) -> 
     for row, result in zip(rows, results, strict=True):
         if isinstance(result, BaseException):
             # The lease expires, and another round retries the delivery.
-            logger.error(
+            log = logger.warning if isinstance(result, DatabaseUnavailable) else logger.error
+            log(
                 "webhook.delivery_crashed",
                 delivery_id=row.id,
                 error=f"{type(result).__name__}: {result}",
@@ -257,6 +259,10 @@ async def run_deliveries_forever(context: AppContext) -> None:
         while True:
             try:
                 claimed = await run_due_deliveries(context, client)
+            except DatabaseUnavailable as exc:
+                # An outage, not a bug: one line without a traceback, and the loop goes on.
+                logger.warning("webhook.delivery_round_failed", error=str(exc))
+                claimed = 0
             except Exception:
                 logger.exception("webhook.delivery_round_failed")
                 claimed = 0

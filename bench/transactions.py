@@ -131,6 +131,15 @@ def seed_once(data_dir: Path, *, links: int, months: int) -> dict[str, Any]:
 
 
 def create_key(data_dir: Path) -> tuple[str, str]:
+    # A seed cached by an older release needs this release's migrations before `keys create`,
+    # which only checks the schema.
+    subprocess.run(
+        [sys.executable, "-m", "vinculo", "migrate"],
+        cwd=data_dir,
+        env=cli_environment(data_dir),
+        capture_output=True,
+        check=True,
+    )
     completed = subprocess.run(
         [sys.executable, "-m", "vinculo", "keys", "create", "--tenant", TENANT, "--json"],
         cwd=data_dir,

@@ -39,6 +39,7 @@ def run_cli(
 
 
 def test_keys_create_list_revoke(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "migrate").returncode == 0
     created = run_cli(tmp_path, "keys", "create", "--tenant", "acme", "--json")
     key = json.loads(created.stdout)
     listed = run_cli(tmp_path, "keys", "list", "--json")
@@ -56,6 +57,7 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
 def test_wrong_master_key_is_refused(tmp_path: Path) -> None:
     first_key = base64.b64encode(b"a" * 32).decode()
     other_key = base64.b64encode(b"b" * 32).decode()
+    assert run_cli(tmp_path, "migrate").returncode == 0
     assert run_cli(tmp_path, "keys", "create", master_key=first_key).returncode == 0
 
     refused = run_cli(tmp_path, "keys", "create", master_key=other_key)
@@ -66,6 +68,7 @@ def test_wrong_master_key_is_refused(tmp_path: Path) -> None:
 
 
 def test_short_master_key_is_refused(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "migrate").returncode == 0
     refused = run_cli(tmp_path, "keys", "create", master_key="c2hvcnQ=")
 
     assert refused.returncode == 2
@@ -82,7 +85,9 @@ def test_invalid_setting_is_one_line(tmp_path: Path) -> None:
 
 
 def test_production_needs_master_key(tmp_path: Path) -> None:
-    refused = run_cli(tmp_path, "keys", "create", extra_env={"VINCULO_MODE": "production"})
+    production = {"VINCULO_MODE": "production"}
+    assert run_cli(tmp_path, "migrate", extra_env=production).returncode == 0
+    refused = run_cli(tmp_path, "keys", "create", extra_env=production)
 
     assert refused.returncode == 2
     assert "VINCULO_MASTER_KEY" in refused.stderr

@@ -8,6 +8,7 @@ import functools
 import gc
 import json
 import os
+import shlex
 import sqlite3
 import sys
 import time
@@ -17,6 +18,7 @@ import pydantic
 import sqlalchemy.exc
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -32,7 +34,7 @@ from vinculo.clock import Clock
 from vinculo.config import Settings
 from vinculo.connectors.sandbox import SandboxConnector
 from vinculo.db.engine import Database, DatabaseUnavailable, database_kind
-from vinculo.db.migrate import upgrade
+from vinculo.db.migrate import SchemaNotCurrent, check_schema_current, upgrade
 from vinculo.logging import configure_logging
 from vinculo.sandbox.seed import (
     DEFAULT_MONTHS,
@@ -54,7 +56,12 @@ from vinculo.security.keys import (
     verify_master_key,
 )
 from vinculo.tenants import service as tenants
-from vinculo.webhooks.commands import webhooks_cli
+from vinculo.webhooks.commands import print_table, webhooks_cli
+
+# SQLSTATEs of failed PostgreSQL connections that get their own hint. 3D000 means that the
+# database named in the URL does not exist, and 53300 that the server has no free connection.
+_INVALID_CATALOG_NAME = "3D000"
+_TOO_MANY_CONNECTIONS = "53300"
 
 cli = typer.Typer(
     help="Vínculo: a self-hosted server that speaks the Belvo aggregation API.",
@@ -86,6 +93,7 @@ def _announce_database(settings: Settings) -> None:
 def migrate() -> None:
     """Apply database migrations to the configured database."""
     settings = _settings()
+    _announce_database(settings)
     upgrade(settings.resolved_database_url)
     console.print("Database is up to date.")
 
@@ -196,7 +204,7 @@ def keys_create(
     """Create a secret key and print its id and password once."""
     settings = _settings()
     _announce_database(settings)
-    upgrade(settings.resolved_database_url)
+    check_schema_current(settings.resolved_database_url)
 
     async def create() -> tenants.NewApiKey:
         database = Database(settings.resolved_database_url)
@@ -237,7 +245,7 @@ def keys_list(
     """List secret keys (ids only; passwords are never stored)."""
     settings = _settings()
     _announce_database(settings)
-    upgrade(settings.resolved_database_url)
+    check_schema_current(settings.resolved_database_url)
 
     async def load() -> list[tuple[str, str, str, str, str]]:
         database = Database(settings.resolved_database_url)
@@ -269,13 +277,14 @@ def keys_list(
             }
             typer.echo(json.dumps(record))
         return
-    table = Table("tenant", "label", "created at", "state")
+    table = Table()
     # The id is what `keys revoke` takes, so it must never be cut to fit the terminal.
     table.add_column("secret id", no_wrap=True, overflow="ignore")
-    table.columns.insert(0, table.columns.pop())
+    for name in ("tenant", "label", "created at", "state"):
+        table.add_column(name)
     for row in rows:
         table.add_row(*row)
-    console.print(table, soft_wrap=True)
+    print_table(table, console)
 
 
 @keys_cli.command("revoke")
@@ -283,6 +292,7 @@ def keys_revoke(secret_id: Annotated[str, typer.Argument(help="Secret key id to 
     """Revoke a secret key; requests with it fail within VINCULO_API_KEY_CACHE_SECONDS."""
     settings = _settings()
     _announce_database(settings)
+    check_schema_current(settings.resolved_database_url)
 
     async def revoke() -> bool:
         database = Database(settings.resolved_database_url)
@@ -353,6 +363,8 @@ def sandbox_seed(
         err_console.print(f"[bold red]Cannot seed:[/bold red] {exc}")
         raise typer.Exit(code=2) from None
     _announce_database(settings)
+    # Unlike the `keys` and `webhooks` commands, the seed migrates, because it fills a new
+    # database for a demo or a benchmark in one step, as `serve` would start it.
     upgrade(settings.resolved_database_url)
     # On an empty database, create the key that `serve` would print on its first start,
     # because `serve` creates none once the seed has created a tenant.
@@ -445,7 +457,61 @@ def main() -> None:
         sys.exit(2)
     except DatabaseUnavailable as exc:
         err_console.print(
-            f"[bold red]Cannot use the database:[/bold red] {exc}. Check that the PostgreSQL "
-            "server in VINCULO_DATABASE_URL is running and accepts connections."
+            f"[bold red]Cannot use the database:[/bold red] {escape(str(exc))}. "
+            f"{_postgres_hint(exc)}",
+            soft_wrap=True,
         )
         sys.exit(2)
+    except SchemaNotCurrent as exc:
+        err_console.print(f"[bold red]{escape(str(exc))}[/bold red]", soft_wrap=True)
+        sys.exit(2)
+
+
+def _postgres_hint(exc: DatabaseUnavailable) -> str:
+    """Return what to do about a failed PostgreSQL connection, from the driver's SQLSTATE."""
+    sqlstate = _sqlstate(exc)
+    if sqlstate == _INVALID_CATALOG_NAME:
+        return f"Create it first, for example with `{_createdb_command()}`."
+    if sqlstate == _TOO_MANY_CONNECTIONS:
+        return (
+            "The server has no free connection, so raise its max_connections or lower "
+            "VINCULO_DATABASE_POOL_SIZE (docs/refreshes.md counts what each process opens)."
+        )
+    return (
+        "Check that the PostgreSQL server in VINCULO_DATABASE_URL is running and accepts "
+        "connections."
+    )
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """Return the SQLSTATE of the driver error behind `exc`, or None if there is none.
+
+    `DatabaseUnavailable` chains SQLAlchemy's error, whose `orig` wraps asyncpg's own error.
+    """
+    pending: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str):
+            return sqlstate
+        linked = (current.__cause__, current.__context__, getattr(current, "orig", None))
+        pending += [error for error in linked if isinstance(error, BaseException)]
+    return None
+
+
+def _createdb_command() -> str:
+    """Return the `createdb` command that creates the database of VINCULO_DATABASE_URL."""
+    url = make_url(Settings().resolved_database_url)
+    command = ["createdb"]
+    if url.host:
+        command += ["-h", url.host]
+    if url.port:
+        command += ["-p", str(url.port)]
+    if url.username:
+        command += ["-U", url.username]
+    command.append(url.database or "NAME")
+    return shlex.join(command)

@@ -9,6 +9,7 @@ from tests.test_cli import run_cli
 
 
 def test_create_list_delete(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "migrate").returncode == 0
     assert run_cli(tmp_path, "keys", "create", "--tenant", "acme").returncode == 0
 
     created = run_cli(
@@ -40,6 +41,7 @@ def test_create_list_delete(tmp_path: Path) -> None:
 
 
 def test_unknown_tenant_and_event(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "migrate").returncode == 0
     created = run_cli(
         tmp_path, "webhooks", "create", "--tenant", "nobody", "--url", "http://127.0.0.1/h"
     )
@@ -58,6 +60,7 @@ def test_unknown_tenant_and_event(tmp_path: Path) -> None:
 
 
 def test_production_rejects_loopback(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "migrate").returncode == 0
     run_cli(tmp_path, "keys", "create", "--tenant", "acme", master_key="A" * 43 + "=")
     created = run_cli(
         tmp_path,

@@ -1,22 +1,29 @@
-"""Apply Alembic migrations to the configured database, SQLite or PostgreSQL."""
+"""Apply Alembic migrations to the configured database, SQLite or PostgreSQL, or check that
+they were applied."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+import contextlib
+from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy.exc
 import structlog
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import BigInteger, Connection, func, literal, select
 from sqlalchemy.engine.url import make_url
 
 from vinculo.db.engine import asyncpg_url, database_kind
 from vinculo.db.sqlite import sqlite_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 logger = structlog.get_logger(__name__)
 
@@ -26,6 +33,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = 0x76696E63756C6F + 1
 
 T = TypeVar("T")
+
+
+class SchemaNotCurrent(Exception):
+    """The database's schema is not at the revision that this release's migrations end at."""
 
 
 def alembic_config() -> Config:
@@ -58,6 +69,17 @@ def _upgrade_sqlite(url: str, revision: str) -> None:
 
 
 async def _upgrade_postgres(url: str, revision: str) -> None:
+    async with _postgres_connection(url) as connection:
+        await connection.execute(
+            select(func.pg_advisory_xact_lock(literal(MIGRATION_LOCK_KEY, BigInteger)))
+        )
+        await connection.run_sync(_run_alembic, revision)
+        await connection.commit()
+
+
+@contextlib.asynccontextmanager
+async def _postgres_connection(url: str) -> AsyncIterator[AsyncConnection]:
+    """Open one connection outside any pool; connection failures raise `DatabaseUnavailable`."""
     # Imported here so that a SQLite server never loads SQLAlchemy's asyncio support.
     from sqlalchemy.ext.asyncio import create_async_engine
     from sqlalchemy.pool import NullPool
@@ -68,11 +90,7 @@ async def _upgrade_postgres(url: str, revision: str) -> None:
     try:
         connection = await connect(engine)
         try:
-            await connection.execute(
-                select(func.pg_advisory_xact_lock(literal(MIGRATION_LOCK_KEY, BigInteger)))
-            )
-            await connection.run_sync(_run_alembic, revision)
-            await connection.commit()
+            yield connection
         finally:
             await connection.close()
     except (sqlalchemy.exc.DBAPIError, OSError) as exc:
@@ -88,6 +106,55 @@ def _run_alembic(connection: Connection, revision: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
+
+
+def check_schema_current(url: str) -> None:
+    """Raise `SchemaNotCurrent` unless the database at `url` is at the latest revision.
+
+    It only reads, so a SQLite file that does not exist counts as empty and is not created. The
+    `keys` and `webhooks` commands call it instead of `upgrade`, so they never change the
+    tables.
+    """
+    script = ScriptDirectory.from_config(alembic_config())
+    latest = set(script.get_heads())
+    current = _current_revisions(url)
+    if current == latest:
+        return
+    known = {revision.revision for revision in script.walk_revisions()}
+    unknown = sorted(current - known)
+    if unknown:
+        raise SchemaNotCurrent(
+            f"The database schema is at revision {', '.join(unknown)}, which this release does "
+            "not know. A newer release of Vínculo migrated it, so run that release instead."
+        )
+    raise SchemaNotCurrent(
+        "The database schema is older than this release (or empty): run `vinculo migrate` first."
+    )
+
+
+def _current_revisions(url: str) -> set[str]:
+    """Return the revisions stored in the database at `url`, or none for an empty database."""
+    if database_kind(url) == "postgresql":
+        return run_blocking(_current_revisions_postgres(asyncpg_url(url)))
+    path = make_url(url).database
+    if not path or path == ":memory:" or not Path(path).exists():
+        return set()
+    engine = sqlite_engine(url, begin_statement="BEGIN")
+    try:
+        with engine.connect() as connection:
+            return _read_revisions(connection)
+    finally:
+        engine.dispose()
+
+
+async def _current_revisions_postgres(url: str) -> set[str]:
+    async with _postgres_connection(url) as connection:
+        return await connection.run_sync(_read_revisions)
+
+
+def _read_revisions(connection: Connection) -> set[str]:
+    # Returns no revision when the version table does not exist yet.
+    return set(MigrationContext.configure(connection).get_current_heads())
 
 
 def run_blocking(coroutine: Coroutine[Any, Any, T]) -> T:

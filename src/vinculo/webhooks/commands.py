@@ -20,7 +20,7 @@ from sqlalchemy.engine.url import make_url
 from vinculo.clock import Clock
 from vinculo.config import Settings
 from vinculo.db.engine import Database, UnitOfWork
-from vinculo.db.migrate import upgrade
+from vinculo.db.migrate import check_schema_current
 from vinculo.logging import configure_logging
 from vinculo.security.keys import load_master_key, verify_master_key
 from vinculo.security.vault import Vault
@@ -31,6 +31,9 @@ from vinculo.wire.errors import BelvoError
 T = TypeVar("T")
 # A webhook id (`webhook-id`, the event id) as the outbox creates it: uuid4 hex.
 _WEBHOOK_ID = re.compile(r"[0-9a-f]{32}")
+# Width of the console that prints a table to a file or a pipe, far above any table's own
+# width, so that every cell is printed whole on its row's line.
+_UNBOUNDED_WIDTH = 100_000
 
 webhooks_cli = typer.Typer(
     help="Manage webhook endpoints, read the delivery log and redeliver events."
@@ -40,13 +43,30 @@ err_console = Console(stderr=True)
 
 
 def _prepare() -> Settings:
-    """Read settings, print the database in use and migrate it, as every command does."""
+    """Read settings, print the database in use and check that its schema is current.
+
+    `vinculo.cli.main` turns a schema that is not current into exit status 2.
+    """
     settings = Settings()
     configure_logging(settings)
     url = make_url(settings.resolved_database_url)
     err_console.print(f"Database: {url.render_as_string(hide_password=True)}", soft_wrap=True)
-    upgrade(settings.resolved_database_url)
+    check_schema_current(settings.resolved_database_url)
     return settings
+
+
+def print_table(table: Table, output: Console) -> None:
+    """Print `table` on `output` with its id columns whole.
+
+    Id columns are `no_wrap` with `overflow="ignore"`, so a terminal narrower than the table
+    wraps the other columns instead. A file or a pipe has no width of its own, and Rich would
+    assume 80 columns, so there the table is printed at its natural width.
+    """
+    if output.is_terminal:
+        output.print(table, soft_wrap=True)
+        return
+    unbounded = Console(file=output.file, width=_UNBOUNDED_WIDTH, color_system=None)
+    unbounded.print(table, soft_wrap=True)
 
 
 def _run(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
@@ -149,9 +169,11 @@ def webhooks_list(
         for record in records:
             typer.echo(json.dumps(record))
         return
-    table = Table("tenant id", "url", "authorization", "created at")
+    table = Table()
+    # The id is what `delete` takes, so it must never be cut to fit.
     table.add_column("endpoint id", no_wrap=True, overflow="ignore")
-    table.columns.insert(0, table.columns.pop())
+    for name in ("tenant id", "url", "authorization", "created at"):
+        table.add_column(name)
     for record in records:
         table.add_row(
             record["id"],
@@ -160,7 +182,7 @@ def webhooks_list(
             "yes" if record["has_authorization"] else "no",
             record["created_at"],
         )
-    console.print(table, soft_wrap=True)
+    print_table(table, console)
 
 
 @webhooks_cli.command("delete")
@@ -204,7 +226,12 @@ def webhooks_deliveries(
         for record in records:
             typer.echo(json.dumps(record))
         return
-    table = Table("event id", "endpoint id", "attempt", "status", "latency ms", "at")
+    table = Table()
+    # `redeliver` takes the event id and `delete` the endpoint id, so neither may be cut.
+    table.add_column("event id", no_wrap=True, overflow="ignore")
+    table.add_column("endpoint id", no_wrap=True, overflow="ignore")
+    for name in ("attempt", "status", "latency ms", "at"):
+        table.add_column(name)
     for record in records:
         status = str(record["status_code"]) if record["status_code"] is not None else ""
         table.add_row(
@@ -215,7 +242,7 @@ def webhooks_deliveries(
             str(record["latency_ms"]),
             record["attempted_at"],
         )
-    console.print(table, soft_wrap=True)
+    print_table(table, console)
 
 
 @webhooks_cli.command("redeliver")

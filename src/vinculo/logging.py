@@ -2,7 +2,7 @@
 
 Application events go through structlog's own fast path (no standard-library `logging` call
 per event, which cost about 100 µs a line in the request benchmark). Records from libraries
-that use `logging` (uvicorn, Alembic) are rendered by the same processors.
+that use `logging` (uvicorn, Alembic, httpx) are rendered by the same processors.
 """
 
 from __future__ import annotations
@@ -65,3 +65,8 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(level)
     # Alembic reports every migration step at INFO, on each start and each CLI command.
     logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
+    # httpx logs each request at INFO with its whole URL, and a webhook endpoint's URL may carry
+    # a token in its query string. The delivery log and `webhook.*` events record each attempt
+    # without the URL. Warnings and errors still go through, at every VINCULO_LOG_LEVEL.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))

@@ -253,21 +253,26 @@ async def run_due_deliveries(context: AppContext, client: httpx.AsyncClient) -> 
 
 async def run_deliveries_forever(context: AppContext) -> None:
     """Deliver due webhooks until cancelled; wait `webhook_poll_seconds` whenever a round
-    finds less than a full batch. Failures are logged and the loop goes on."""
+    finds less than a full batch. Failures are logged and the loop goes on. Both `vinculo
+    serve` and `vinculo worker` run it, so it logs its own start and stop."""
     poll_seconds = context.settings.webhook_poll_seconds
-    async with new_http_client(context.settings) as client:
-        while True:
-            try:
-                claimed = await run_due_deliveries(context, client)
-            except DatabaseUnavailable as exc:
-                # An outage, not a bug: one line without a traceback, and the loop goes on.
-                logger.warning("webhook.delivery_round_failed", error=str(exc))
-                claimed = 0
-            except Exception:
-                logger.exception("webhook.delivery_round_failed")
-                claimed = 0
-            if claimed < repository.CLAIM_BATCH:
-                await asyncio.sleep(poll_seconds)
+    logger.info("webhook.delivery_started", poll_seconds=poll_seconds)
+    try:
+        async with new_http_client(context.settings) as client:
+            while True:
+                try:
+                    claimed = await run_due_deliveries(context, client)
+                except DatabaseUnavailable as exc:
+                    # An outage, not a bug: one line without a traceback, and the loop goes on.
+                    logger.warning("webhook.delivery_round_failed", error=str(exc))
+                    claimed = 0
+                except Exception:
+                    logger.exception("webhook.delivery_round_failed")
+                    claimed = 0
+                if claimed < repository.CLAIM_BATCH:
+                    await asyncio.sleep(poll_seconds)
+    finally:
+        logger.info("webhook.delivery_stopped")
 
 
 class WebhookDeliveryTask:
@@ -281,9 +286,6 @@ class WebhookDeliveryTask:
         self._task = asyncio.get_running_loop().create_task(
             run_deliveries_forever(self._context), name="webhook-delivery"
         )
-        logger.info(
-            "webhook.delivery_started", poll_seconds=self._context.settings.webhook_poll_seconds
-        )
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -291,4 +293,3 @@ class WebhookDeliveryTask:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-            logger.info("webhook.delivery_stopped")

@@ -7,9 +7,20 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from vinculo.db.engine import UnitOfWork
-from vinculo.db.models import institution_statuses
+from vinculo.db.models import institution_statuses, links
 from vinculo.db.prepared import Prepared
 
+# The status that the sandbox control API set for a link's institution and tenant, if any, to
+# read in the statement that reads the link.
+LINK_INSTITUTION_STATUS = (
+    select(institution_statuses.c.status)
+    .where(
+        institution_statuses.c.tenant_id == links.c.tenant_id,
+        institution_statuses.c.institution == links.c.institution,
+    )
+    .scalar_subquery()
+    .label("institution_status")
+)
 _STATUS_OF = Prepared(
     select(institution_statuses.c.status).where(
         institution_statuses.c.tenant_id == bindparam("tenant_id"),

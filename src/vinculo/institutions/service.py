@@ -52,6 +52,15 @@ async def check_institution_up(context: AppContext, tenant_id: str, institution:
         raise InstitutionDown()
 
 
+def check_status_up(context: AppContext, status: str | None) -> None:
+    """Raise `InstitutionDown` when `status`, read with the link (see `LoginLease`), is down.
+
+    It stands in for `check_institution_up` where the status came with the link's row.
+    """
+    if is_down(context, status):
+        raise InstitutionDown()
+
+
 def is_down(context: AppContext, status: str | None) -> bool:
     """Return whether a stored institution status, which only the sandbox control API sets,
     makes the institution unreachable."""

@@ -22,7 +22,7 @@ from vinculo.connectors.base import Challenge, Credentials, LoginFailed
 from vinculo.context import AppContext
 from vinculo.db.engine import UnitOfWork
 from vinculo.institutions.schemas import Institution
-from vinculo.institutions.service import check_institution_up
+from vinculo.institutions.service import check_status_up
 from vinculo.links import repository
 from vinculo.links.credentials import (
     SessionState,
@@ -313,7 +313,7 @@ async def update_credentials(
         )
         credentials = _merge_update(institution, stored, body)
 
-        await check_institution_up(context, tenant_id, institution.name)
+        check_status_up(context, row.institution_status)
         outcome = await context.connector.login(
             institution.name, credentials, token=unset_to_none(body.token)
         )
@@ -450,7 +450,7 @@ async def resume(context: AppContext, principal: Principal, body: LinkResumeRequ
     institution = find_institution(row.institution)
 
     async with LoginLease(context, tenant_id, row.id) as lease:
-        await check_institution_up(context, tenant_id, institution.name)
+        check_status_up(context, lease.link.institution_status)
         outcome = await context.connector.resume(
             institution.name, state.credentials, state.connector_state, unset_to_none(body.token)
         )

@@ -31,6 +31,7 @@ from vinculo.db.models import (
     transactions,
 )
 from vinculo.db.prepared import Prepared
+from vinculo.institutions.repository import LINK_INSTITUTION_STATUS
 from vinculo.security.vault import Sealed
 
 LINK_COLUMNS = (
@@ -90,6 +91,7 @@ _TAKE_LEASE = Prepared(
         _credentials_column(link_credentials.c.ciphertext),
         _credentials_column(link_credentials.c.client_key_salt),
         exists().where(mfa_sessions.c.link_id == links.c.id).label("has_sessions"),
+        LINK_INSTITUTION_STATUS,
     )
 )
 _CREDENTIALS_BY_LINK = Prepared(
@@ -177,8 +179,8 @@ async def take_login_lease(
 
     A lease held under the name `takeover` is taken over even before it expires: a job retried
     after its worker died takes back the lease of its first run.
-    Returns the link's row (with `has_sessions`) and its sealed credentials, or None when the
-    link does not exist or its lease is taken.
+    Returns the link's row (with `has_sessions` and `institution_status`) and its sealed
+    credentials, or None when the link does not exist or its lease is taken.
     """
     rows = await uow.execute_returning(
         _TAKE_LEASE,

@@ -22,8 +22,9 @@ from sqlalchemy import (
 )
 
 from vinculo.db.engine import UnitOfWork
-from vinculo.db.models import accounts, institution_statuses, links, owners, transactions
+from vinculo.db.models import accounts, links, owners, transactions
 from vinculo.db.prepared import Prepared
+from vinculo.institutions.repository import LINK_INSTITUTION_STATUS
 
 _TARGET_COLUMNS = (
     links.c.id,
@@ -48,17 +49,7 @@ _TARGET_COLUMNS = (
 _TARGET = select(*_TARGET_COLUMNS).where(
     links.c.tenant_id == bindparam("tenant_id"), links.c.id == bindparam("link_id")
 )
-# The sandbox control API's status of the link's institution for its tenant, if it set one.
-_INSTITUTION_STATUS = (
-    select(institution_statuses.c.status)
-    .where(
-        institution_statuses.c.tenant_id == links.c.tenant_id,
-        institution_statuses.c.institution == links.c.institution,
-    )
-    .scalar_subquery()
-    .label("institution_status")
-)
-_TARGET_WITH_STATUS = Prepared(_TARGET.add_columns(_INSTITUTION_STATUS))
+_TARGET_WITH_STATUS = Prepared(_TARGET.add_columns(LINK_INSTITUTION_STATUS))
 _COUNTED = {"accounts": accounts, "transactions": transactions, "owners": owners}
 # The link's stored rows per table, read in the statement that needs them rather than in one
 # round trip each.

@@ -25,7 +25,7 @@ from vinculo.balances.service import save_balances
 from vinculo.connectors.base import Challenge, Fetched, FetchOutcome, FetchRequest, Resource
 from vinculo.context import AppContext
 from vinculo.db.engine import UnitOfWork
-from vinculo.institutions.service import check_institution_up
+from vinculo.institutions.service import check_status_up
 from vinculo.links import repository as links_repository
 from vinculo.links.credentials import SessionState, open_credentials, open_session
 from vinculo.links.forms import find_institution
@@ -191,7 +191,7 @@ async def retrieve(
             account_id=str(body.account) if body.account is not None else None,
         )
         institution = find_institution(lease.link.institution)
-        await check_institution_up(context, tenant_id, institution.name)
+        check_status_up(context, lease.link.institution_status)
         outcome = await context.connector.fetch(
             institution.name, credentials, request, collected_at=now, token=body.token
         )
@@ -238,7 +238,7 @@ async def resume(
 
     async with LoginLease(context, tenant_id, row.id) as lease:
         institution = find_institution(row.institution)
-        await check_institution_up(context, tenant_id, institution.name)
+        check_status_up(context, lease.link.institution_status)
         outcome = await context.connector.fetch(
             institution.name,
             state.credentials,

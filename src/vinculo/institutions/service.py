@@ -55,7 +55,7 @@ async def check_institution_up(context: AppContext, tenant_id: str, institution:
 def check_status_up(context: AppContext, status: str | None) -> None:
     """Raise `InstitutionDown` when `status`, read with the link (see `LoginLease`), is down.
 
-    It stands in for `check_institution_up` where the status came with the link's row.
+    Use it in place of `check_institution_up` where the status came with the link's row.
     """
     if is_down(context, status):
         raise InstitutionDown()

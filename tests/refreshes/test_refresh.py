@@ -460,3 +460,28 @@ async def test_single_link_with_fetch_resources_gets_them(
     assert report["webhooks"] == ["ACCOUNTS.historical_update", "OWNERS.historical_update"]
     assert await count_rows(app, transactions, link["id"]) == 0
     assert (await schedule(app, link["id"])).next_refresh_at is None
+
+
+async def test_job_takes_over_another_jobs_lease(
+    client: httpx.AsyncClient, app: VinculoApp
+) -> None:
+    # A job whose run could not release the lease (its worker died, or the database was cut
+    # off) left it under its own name; the link's next job must not wait for it to expire.
+    link_id = await create_recurrent(client, "user_valid")
+    await hold_lease(app, link_id, "refresh:41")
+
+    result = await refresh_link(app.context, await tenant_of(app, link_id), link_id, job_id=42)
+
+    assert result.outcome == "refreshed"
+
+
+@pytest.mark.parametrize("holder", ["request", REFRESH_HOLDER])
+async def test_job_leaves_other_leases(
+    client: httpx.AsyncClient, app: VinculoApp, holder: str
+) -> None:
+    link_id = await create_recurrent(client, "user_valid")
+    await hold_lease(app, link_id, holder)
+
+    result = await refresh_link(app.context, await tenant_of(app, link_id), link_id, job_id=42)
+
+    assert result.outcome == "busy"

@@ -161,6 +161,8 @@ async def start_session(
 REQUEST_HOLDER = "request"
 REFRESH_HOLDER = "refresh"
 JOB_HOLDER_PREFIX = f"{REFRESH_HOLDER}:"
+# The leases of every refresh job, which a refresh job takes over (see `LoginLease`).
+JOB_LEASE_PATTERN = f"{JOB_HOLDER_PREFIX}%"
 # How often a client's request looks again at a link that a background refresh holds.
 REFRESH_POLL_SECONDS = 0.05
 
@@ -176,8 +178,12 @@ class LoginLease:
     (`refresh`, or `refresh:<job id>` in a job). A request that finds a refresh running waits
     for it, up to `refresh_wait_seconds`, because the client did not start that refresh and
     cannot know about it. A request that finds another request running gets
-    `too_many_sessions` at once, as Belvo answers. A job takes over a lease held under its own
-    name, which a run of the same job left when its worker died.
+    `too_many_sessions` at once, as Belvo answers.
+
+    A refresh job takes over a lease that any refresh job holds, its own or another's.
+    Procrastinate runs one job at a time per link (the `link:<id>` lock), so such a lease was
+    left by a run that ended without releasing it: its worker died, or the database was cut
+    off when it tried. Another job's name then kept the link busy until the lease expired.
     """
 
     def __init__(
@@ -194,6 +200,7 @@ class LoginLease:
     async def __aenter__(self) -> LoginLease:
         settings = self._context.settings
         deadline = time.monotonic() + settings.refresh_wait_seconds
+        is_job = self._holder.startswith(JOB_HOLDER_PREFIX)
         while True:
             now = self._context.clock.real_now()
             until = now + timedelta(seconds=settings.login_lease_seconds)
@@ -207,7 +214,7 @@ class LoginLease:
                     now=now,
                     until=until,
                     holder=self._holder,
-                    takeover=self._holder if self._holder.startswith(JOB_HOLDER_PREFIX) else None,
+                    takeover=JOB_LEASE_PATTERN if is_job else None,
                 )
                 if taken is None:
                     current = await repository.lease_holder(uow, self._tenant_id, self._link_id)

@@ -80,8 +80,8 @@ _TAKE_LEASE = Prepared(
         or_(
             links.c.login_lease_until.is_(None),
             links.c.login_lease_until <= bindparam("now"),
-            # NULL for client requests, which never match.
-            links.c.login_lease_holder == bindparam("takeover"),
+            # A LIKE pattern; NULL for client requests, which never match.
+            links.c.login_lease_holder.like(bindparam("takeover")),
         ),
     )
     .values(login_lease_until=bindparam("until"), login_lease_holder=bindparam("holder"))
@@ -177,8 +177,8 @@ async def take_login_lease(
 ) -> tuple[Any, Sealed | None] | None:
     """Mark a login as running on the link unless another one holds an unexpired lease.
 
-    A lease held under the name `takeover` is taken over even before it expires: a job retried
-    after its worker died takes back the lease of its first run.
+    A lease whose holder matches the LIKE pattern `takeover` is taken over even before it
+    expires (see `LoginLease` for the refresh jobs that use it).
     Returns the link's row (with `has_sessions` and `institution_status`) and its sealed
     credentials, or None when the link does not exist or its lease is taken.
     """

@@ -171,7 +171,7 @@ def worker(
         typer.Option(help="Jobs run at the same time; defaults to VINCULO_WORKER_CONCURRENCY."),
     ] = None,
 ) -> None:
-    """Run background jobs from PostgreSQL: refreshes, their scheduler, webhook delivery."""
+    """Run background jobs from PostgreSQL: refreshes, scheduler, webhook delivery, retention."""
     from vinculo.jobs.worker import WorkerNeedsPostgres, run_worker_until_stopped
 
     settings = _settings()

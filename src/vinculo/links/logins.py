@@ -183,7 +183,7 @@ class LoginLease:
     A refresh job takes over a lease that any refresh job holds, its own or another's.
     Procrastinate runs one job at a time per link (the `link:<id>` lock), so such a lease was
     left by a run that ended without releasing it: its worker died, or the database was cut
-    off when it tried. Another job's name then kept the link busy until the lease expired.
+    off when it tried.
     """
 
     def __init__(

@@ -45,6 +45,7 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
     listed = run_cli(tmp_path, "keys", "list", "--json")
     revoked = run_cli(tmp_path, "keys", "revoke", key["secret_id"])
     revoked_again = run_cli(tmp_path, "keys", "revoke", key["secret_id"])
+    unknown = run_cli(tmp_path, "keys", "revoke", "no-such-key")
 
     assert created.returncode == 0, created.stderr
     assert key["tenant"] == "acme"
@@ -52,6 +53,9 @@ def test_keys_create_list_revoke(tmp_path: Path) -> None:
     assert key["secret_password"] not in listed.stdout
     assert revoked.returncode == 0
     assert revoked_again.returncode == 1
+    assert "already revoked" in revoked_again.stdout
+    assert unknown.returncode == 1
+    assert "No key with id no-such-key" in unknown.stdout
 
 
 def test_wrong_master_key_is_refused(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import shlex
 import sqlite3
 import sys
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import pydantic
 import sqlalchemy.exc
@@ -55,6 +55,7 @@ from vinculo.security.keys import (
     pepper_from,
     verify_master_key,
 )
+from vinculo.tenants import repository as tenants_repository
 from vinculo.tenants import service as tenants
 from vinculo.webhooks.commands import print_table, webhooks_cli
 
@@ -294,16 +295,22 @@ def keys_revoke(secret_id: Annotated[str, typer.Argument(help="Secret key id to 
     _announce_database(settings)
     check_schema_current(settings.resolved_database_url)
 
-    async def revoke() -> bool:
+    async def revoke() -> tuple[bool, Any]:
         database = Database(settings.resolved_database_url)
         try:
             async with database.unit_of_work() as uow:
-                return await tenants.revoke_api_key(uow, secret_id, Clock())
+                if await tenants.revoke_api_key(uow, secret_id, Clock()):
+                    return True, None
+                return False, await tenants_repository.api_key_by_id(uow, secret_id)
         finally:
             await database.aclose()
 
-    if not asyncio.run(revoke()):
-        console.print(f"No active key with id {secret_id}.")
+    revoked, existing = asyncio.run(revoke())
+    if not revoked:
+        if existing is None:
+            console.print(f"No key with id {secret_id}; `vinculo keys list` shows the ids.")
+        else:
+            console.print(f"Key {secret_id} is already revoked.")
         raise typer.Exit(code=1)
     console.print(f"Revoked {secret_id}.")
 

@@ -122,6 +122,16 @@ def test_migrate_prints_database(tmp_path: Path) -> None:
     assert f"Database: sqlite:///{tmp_path.resolve()}/vinculo.db" in migrated.stderr
 
 
+def test_migrate_says_what_it_did(tmp_path: Path) -> None:
+    first = run_cli_on_data_dir(tmp_path, "migrate")
+    again = run_cli_on_data_dir(tmp_path, "migrate")
+
+    assert first.returncode == 0, first.stderr
+    assert "Migrated the database from empty to " in first.stdout
+    assert again.returncode == 0, again.stderr
+    assert "already at the latest revision" in again.stdout
+
+
 def test_seed_migrates_empty_database(tmp_path: Path) -> None:
     seeded = run_cli_on_data_dir(
         tmp_path, "sandbox", "seed", "--links", "1", "--months", "1", "--workers", "0"

@@ -34,7 +34,12 @@ from vinculo.clock import Clock
 from vinculo.config import Settings
 from vinculo.connectors.sandbox import SandboxConnector
 from vinculo.db.engine import Database, DatabaseUnavailable, database_kind
-from vinculo.db.migrate import SchemaNotCurrent, check_schema_current, upgrade
+from vinculo.db.migrate import (
+    SchemaNotCurrent,
+    check_schema_current,
+    current_revisions,
+    upgrade,
+)
 from vinculo.logging import configure_logging
 from vinculo.sandbox.seed import (
     DEFAULT_MONTHS,
@@ -95,8 +100,16 @@ def migrate() -> None:
     """Apply database migrations to the configured database."""
     settings = _settings()
     _announce_database(settings)
-    upgrade(settings.resolved_database_url)
-    console.print("Database is up to date.")
+    url = settings.resolved_database_url
+    before = current_revisions(url)
+    upgrade(url)
+    after = ", ".join(sorted(current_revisions(url)))
+    if before and ", ".join(sorted(before)) == after:
+        console.print(f"Database is already at the latest revision ({after}).")
+    else:
+        console.print(
+            f"Migrated the database from {', '.join(sorted(before)) or 'empty'} to {after}."
+        )
 
 
 async def _ensure_sandbox_key(settings: Settings) -> tenants.NewApiKey | None:

@@ -117,7 +117,7 @@ def check_schema_current(url: str) -> None:
     """
     script = ScriptDirectory.from_config(alembic_config())
     latest = set(script.get_heads())
-    current = _current_revisions(url)
+    current = current_revisions(url)
     if current == latest:
         return
     known = {revision.revision for revision in script.walk_revisions()}
@@ -132,7 +132,7 @@ def check_schema_current(url: str) -> None:
     )
 
 
-def _current_revisions(url: str) -> set[str]:
+def current_revisions(url: str) -> set[str]:
     """Return the revisions stored in the database at `url`, or none for an empty database."""
     if database_kind(url) == "postgresql":
         return run_blocking(_current_revisions_postgres(asyncpg_url(url)))

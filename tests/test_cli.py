@@ -8,11 +8,11 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
+from tests.support.cli import run_vinculo
 from vinculo.app import create_app
 from vinculo.config import Settings
 
@@ -28,14 +28,7 @@ def run_cli(
     env.pop("VINCULO_MASTER_KEY", None)
     if master_key is not None:
         env["VINCULO_MASTER_KEY"] = master_key
-    return subprocess.run(
-        [sys.executable, "-m", "vinculo", *arguments],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_vinculo(env, *arguments)
 
 
 def test_keys_create_list_revoke(tmp_path: Path) -> None:

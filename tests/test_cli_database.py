@@ -5,23 +5,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.support.cli import run_vinculo
 from tests.support.server import free_port
 
 
 def run_cli(data_dir: Path, database_url: str, *arguments: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "VINCULO_DATA_DIR": str(data_dir), "VINCULO_DATABASE_URL": database_url}
     env.pop("VINCULO_MASTER_KEY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "vinculo", *arguments],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_vinculo(env, *arguments)
 
 
 def test_migrate_then_keys(tmp_path: Path, empty_database_url: str) -> None:

@@ -8,7 +8,6 @@ while it tries to connect.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -19,9 +18,6 @@ from sqlalchemy.engine.url import make_url
 
 from tests.links.calls import create_link, single_error
 from tests.support.databases import (
-    CONNECT_TIMEOUT_SECONDS,
-    driver_url,
-    postgres_server_url,
     selected_database,
 )
 from tests.support.server import free_port
@@ -35,18 +31,6 @@ pytestmark = pytest.mark.skipif(
     selected_database() != "postgresql",
     reason="about PostgreSQL connections; runs with VINCULO_TEST_DATABASE=postgresql",
 )
-
-
-@pytest.fixture
-async def admin() -> AsyncIterator[asyncpg.Connection]:
-    """A connection to the server's maintenance database, outside the app's pool."""
-    connection = await asyncpg.connect(
-        driver_url(postgres_server_url()), timeout=CONNECT_TIMEOUT_SECONDS
-    )
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 async def terminate_app_connections(admin: asyncpg.Connection, database: str) -> int:

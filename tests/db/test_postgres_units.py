@@ -5,7 +5,6 @@ of work leaves nothing open behind it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
@@ -17,7 +16,6 @@ from tests.links.calls import create_link
 from tests.support.databases import (
     CONNECT_TIMEOUT_SECONDS,
     driver_url,
-    postgres_server_url,
     selected_database,
 )
 from vinculo.app import VinculoApp
@@ -36,17 +34,6 @@ _LINK_FOR_UPDATE = Prepared(
     select(links.c.id).where(links.c.id == bindparam("link_id")).with_for_update()
 )
 _LINK_NAME = Prepared(select(links.c.external_id).where(links.c.id == bindparam("link_id")))
-
-
-@pytest.fixture
-async def admin() -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(
-        driver_url(postgres_server_url()), timeout=CONNECT_TIMEOUT_SECONDS
-    )
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 async def _lock_is_free(app: VinculoApp, link_id: str) -> bool:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 from typing import Any
 
 import httpx
 
 from tests.conftest import TEST_MASTER_KEY
+from tests.support.cli import run_vinculo
 from tests.webhooks.calls import create_endpoint, delivery_round, fire
 from tests.webhooks.receiver import Receiver
 from vinculo.app import VinculoApp
@@ -27,14 +27,7 @@ def run_cli_on(app: VinculoApp, *arguments: str) -> subprocess.CompletedProcess[
     }
     # Rich takes a pipe's width from COLUMNS when it is set, and 80 columns otherwise.
     env.pop("COLUMNS", None)
-    return subprocess.run(
-        [sys.executable, "-m", "vinculo", *arguments],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_vinculo(env, *arguments)
 
 
 async def test_deliveries_table_keeps_ids_whole(

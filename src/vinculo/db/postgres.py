@@ -166,11 +166,10 @@ class PostgresUnitOfWork:
         # `Database.single_statement` for what may run so.
         self._autocommit = autocommit
         self._writing = autocommit
+        # Set when BEGIN is sent, before the server confirms it. A unit of work cancelled while
+        # its BEGIN waits (for the write lock, say) may still get a transaction that asyncpg
+        # has not seen yet.
         self._in_transaction = False
-        # Set once BEGIN is sent on the connection, before the server confirms it: a unit of
-        # work cancelled while its BEGIN waits (for the write lock, say) may still get a
-        # transaction that asyncpg does not know about yet.
-        self._begin_sent = False
         self._after_commit: list[Callable[[], None]] = []
 
     async def rows(self, statement: Select[Any] | Prepared, **params: Any) -> Sequence[Any]:
@@ -238,11 +237,10 @@ class PostgresUnitOfWork:
         sql = lock if self._in_transaction else f"BEGIN; {lock}"
 
         async def begin(driver: asyncpg.Connection) -> None:
-            self._begin_sent = True
+            self._in_transaction = True
             await driver.execute(sql)
 
         await self._call(begin)
-        self._in_transaction = True
         self._writing = bool(lock)
 
     async def _execute(self, statement: Statement, parameters: Any = None) -> CursorResult[Any]:
@@ -338,8 +336,8 @@ class PostgresUnitOfWork:
                 if isinstance(exc, _DRIVER_ERRORS):
                     _raise_if_unavailable(exc, lost=lost)
                 raise
-            # The server answered, so the transaction has ended either way.
-            self._begin_sent = False
+            # COMMIT returned, so the transaction has ended either way.
+            self._in_transaction = False
             if status != "COMMIT":
                 # PostgreSQL replies ROLLBACK to a COMMIT when a statement of the transaction
                 # failed and the block caught the error and went on.
@@ -362,15 +360,14 @@ class PostgresUnitOfWork:
         """End any transaction still open and give the connection back to the pool, or
         discard it when it cannot be trusted."""
         connection, driver = self._connection, self._driver
-        begin_sent = self._begin_sent
+        began = self._in_transaction
         self._connection = self._driver = None
         self._writing, self._in_transaction = self._autocommit, False
-        self._begin_sent = False
         if connection is None or driver is None:
             return
-        # asyncpg knows the transaction state from the server's last reply, which a cancelled
-        # BEGIN has not sent yet; ROLLBACK first waits for the cancellation to finish.
-        if not driver.is_closed() and (begin_sent or driver.is_in_transaction()):
+        # asyncpg reads the transaction state from the server's last reply, and a cancelled
+        # BEGIN may have none yet. ROLLBACK first waits for the cancellation to finish.
+        if not driver.is_closed() and (began or driver.is_in_transaction()):
             try:
                 await driver.execute("ROLLBACK")
             except (*_DRIVER_ERRORS, asyncio.CancelledError) as exc:

@@ -45,30 +45,30 @@ def assert_schema_not_current(url: str) -> None:
 def test_command_rejects_empty_database(
     tmp_path: Path, empty_database_url: str, command: tuple[str, ...]
 ) -> None:
-    refused = run_cli(tmp_path, empty_database_url, *command)
+    rejected = run_cli(tmp_path, empty_database_url, *command)
 
-    assert refused.returncode == 2, refused.stderr
-    assert OLDER_THAN_THIS_RELEASE in refused.stderr
-    assert "database.migrated" not in refused.stderr
-    assert "Traceback" not in refused.stderr
+    assert rejected.returncode == 2, rejected.stderr
+    assert OLDER_THAN_THIS_RELEASE in rejected.stderr
+    assert "database.migrated" not in rejected.stderr
+    assert "Traceback" not in rejected.stderr
     assert_schema_not_current(empty_database_url)
 
 
 def test_check_creates_no_sqlite_file(tmp_path: Path) -> None:
-    refused = run_cli_on_data_dir(tmp_path / "data", "keys", "list")
+    rejected = run_cli_on_data_dir(tmp_path / "data", "keys", "list")
 
-    assert refused.returncode == 2
-    assert "Database: sqlite:///" in refused.stderr
+    assert rejected.returncode == 2
+    assert "Database: sqlite:///" in rejected.stderr
     assert not (tmp_path / "data").exists()
 
 
 def test_command_rejects_older_schema(tmp_path: Path, empty_database_url: str) -> None:
     upgrade(empty_database_url, "0006")
 
-    refused = run_cli(tmp_path, empty_database_url, "keys", "list")
+    rejected = run_cli(tmp_path, empty_database_url, "keys", "list")
 
-    assert refused.returncode == 2
-    assert OLDER_THAN_THIS_RELEASE in refused.stderr
+    assert rejected.returncode == 2
+    assert OLDER_THAN_THIS_RELEASE in rejected.stderr
     assert_schema_not_current(empty_database_url)
 
 
@@ -152,14 +152,14 @@ def test_missing_postgres_database_hint(
     name = f"vinculo_test_{os.getpid()}_never_created"
     url = postgres_databases.url_of(name)
 
-    refused = run_cli(tmp_path, url, "migrate")
+    rejected = run_cli(tmp_path, url, "migrate")
 
-    assert refused.returncode == 2
-    assert f'database "{name}" does not exist' in refused.stderr
-    assert "Create it first, for example with `createdb" in refused.stderr
-    assert f"{name}`." in refused.stderr
-    assert "accepts connections" not in refused.stderr
-    assert "Traceback" not in refused.stderr
+    assert rejected.returncode == 2
+    assert f'database "{name}" does not exist' in rejected.stderr
+    assert "Create it first, for example with `createdb" in rejected.stderr
+    assert f"{name}`." in rejected.stderr
+    assert "accepts connections" not in rejected.stderr
+    assert "Traceback" not in rejected.stderr
 
 
 def unavailable_from(driver_error: Exception) -> DatabaseUnavailable:
@@ -183,6 +183,6 @@ def test_too_many_connections_hint() -> None:
 
 
 def test_refused_connection_hint() -> None:
-    hint = _postgres_hint(unavailable_from(ConnectionRefusedError(111, "Connection refused")))
+    hint = _postgres_hint(unavailable_from(ConnectionRefusedError(111, "Connection rejected")))
 
     assert "is running and accepts connections" in hint

@@ -465,8 +465,8 @@ async def test_single_link_with_fetch_resources_gets_them(
 async def test_job_takes_over_another_jobs_lease(
     client: httpx.AsyncClient, app: VinculoApp
 ) -> None:
-    # A job whose run could not release the lease (its worker died, or the database was cut
-    # off) left it under its own name; the link's next job must not wait for it to expire.
+    # A run that could not release the lease (its worker died, or the database was cut off)
+    # left it under its job's name. The link's next job must not wait for it to expire.
     link_id = await create_recurrent(client, "user_valid")
     await hold_lease(app, link_id, "refresh:41")
 

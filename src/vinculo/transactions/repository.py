@@ -150,10 +150,10 @@ async def list_transactions(
     account's columns.
 
     With several links no index gives the list's order, so the database sorts every matching
-    row to find a page. It then sorts only their ids and order keys, which the link index
-    holds, and reads the bodies of the page's rows alone. Sorting the rows with their bodies
-    made page 33 of 20 links cost 13 times page 1 (`bench/transactions.py`). With one link the
-    index gives the order, and reading the rows directly is faster.
+    row to find a page. It therefore sorts only their ids and order keys, which the link index
+    contains, and then reads the bodies of the page's rows alone. Sorting whole rows with their
+    bodies made page 33 of 20 links cost 13 times page 1 (`bench/transactions.py`). With one
+    link the index gives the order, so reading the rows directly is faster.
     """
     source: Any = transactions
     if any(accounts in find_tables(condition, check_columns=True) for condition in conditions):

@@ -122,8 +122,8 @@ def handle_database_unavailable(request: Request[Any, Any, Any], exc: Exception)
     """Return 503 with `Retry-After` when the database cannot take the request.
 
     A full disk, an unreadable file or a PostgreSQL server that is down or restarting is not
-    a bug, so clients should retry later. A PostgreSQL outage logs a warning per request;
-    a SQLite failure logs an error, because it needs someone to look at the disk or the file.
+    a bug, so clients should retry later. A PostgreSQL outage logs a warning per request. A
+    SQLite failure logs an error, because someone needs to look at the disk or the file.
     """
     log = logger.warning if isinstance(exc, DatabaseUnavailable) else logger.error
     log("database.unavailable", error=str(exc), path=request.url.path, method=request.method)
